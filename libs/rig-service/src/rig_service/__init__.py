@@ -1,0 +1,1 @@
+"""What every rig-conductor service shares: settings, health and metrics routes, fault points."""

@@ -1,0 +1,55 @@
+"""Settings every service shares, from `RIG_…` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "password", "dev", "development"})
+"""Values refused for a secret outside development."""
+
+
+class CommonSettings(BaseSettings):
+    """Settings common to every service; a service subclasses it and adds its own."""
+
+    model_config = SettingsConfigDict(env_prefix="RIG_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", description="Where this runs; outside development, placeholder secrets are refused."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: the embedded server under .rig/ is started and used.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Valkey/Redis URL. Unset: the embedded Redis under .rig/ is started and used."
+    )
+    key_prefix: str = Field(default="", description="Prefix for every Valkey key, so installations can share a server.")
+    schema_suffix: str = Field(default="", description="Suffix of every service's schema name (tests set one per run).")
+    data_dir: str = Field(default=".rig", description="Folder for embedded servers and local state.")
+    fault_point: str | None = Field(
+        default=None, description="Tests only: the process exits (status 137) when it reaches this named point."
+    )
+    token_public_key: str | None = Field(
+        default=None, description="PEM Ed25519 public key that verifies access tokens."
+    )
+    token_private_key: SecretStr | None = Field(
+        default=None, description="PEM Ed25519 private key that mints access tokens (the `rig` tool, ingest)."
+    )
+    log_level: str = Field(default="INFO", description="Logging level.")
+
+    def secrets(self) -> dict[str, SecretStr | None]:
+        """Secret settings by name, checked for placeholders outside development."""
+        return {name: value for name, value in self.__dict__.items() if isinstance(value, SecretStr)}
+
+    @model_validator(mode="after")
+    def refuse_placeholder_secrets(self) -> Self:
+        """Fail at start-up when a secret still holds a placeholder in test or production."""
+        if self.environment == "development":
+            return self
+        for name, value in self.secrets().items():
+            if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(f"RIG_{name.upper()} holds a placeholder value; set a real secret for {self.environment}")
+        return self

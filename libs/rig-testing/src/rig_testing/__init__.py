@@ -1,0 +1,1 @@
+"""Test support for rig-conductor: real servers, never stand-ins."""
