@@ -1,0 +1,74 @@
+"""The Redis backend of the bus: one FastStream broker per process, its consumers and its publisher."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+import redis.asyncio as aioredis
+from faststream.redis import RedisBroker
+
+from rig_bus.consumer import BatchHandler, ConsumerOptions, StreamConsumer
+from rig_bus.publish import Publisher
+from rig_contracts import Names
+from rig_service.faults import NO_FAULTS, FaultPoints
+
+log = logging.getLogger(__name__)
+
+
+class RedisBus:
+    """Owns the broker connection; register consumers first, then `start()` (or use `async with`)."""
+
+    def __init__(self, url: str, names: Names, faults: FaultPoints = NO_FAULTS) -> None:
+        self.names = names
+        self.broker = RedisBroker(url, logger=logging.getLogger("rig_bus.broker"), log_level=logging.DEBUG)
+        self._faults = faults
+        self._consumers: list[StreamConsumer] = []
+        self._client: aioredis.Redis | None = None
+        self._publisher: Publisher | None = None
+
+    def consumer(self, stream: str, group: str, consumer: str, handler: BatchHandler,
+                 options: ConsumerOptions = ConsumerOptions()) -> StreamConsumer:
+        """Register a consumer of `stream` in `group`; it starts reading when the bus starts."""
+        member = StreamConsumer(self.broker, self.names, stream, group, consumer, handler, options, self._faults)
+        self._consumers.append(member)
+        return member
+
+    async def start(self) -> None:
+        """Connect, create the groups, start reading and reclaiming."""
+        self._client = await self.broker.connect()
+        self._publisher = Publisher(self._client, self.names)
+        for member in self._consumers:
+            await member.prepare(self._client)
+        await self.broker.start()
+        for member in self._consumers:
+            member.start_reclaiming()
+
+    async def stop(self) -> None:
+        """Stop reclaiming and reading, then disconnect."""
+        for member in self._consumers:
+            await member.stop()
+        await self.broker.stop()
+        self._client = None
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The broker's Redis client (for scripts and tools)."""
+        if self._client is None:
+            raise RuntimeError("bus not started: call start() first")
+        return self._client
+
+    @property
+    def publisher(self) -> Publisher:
+        """The idempotent publisher on this bus's connection."""
+        if self._publisher is None:
+            raise RuntimeError("bus not started: call start() first")
+        return self._publisher
+
+    async def __aenter__(self) -> RedisBus:
+        await self.start()
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()

@@ -1,0 +1,145 @@
+"""A consumer group member: batched reads through FastStream, our own reclaim loop, dead letters after N tries."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from faststream import AckPolicy
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisBatchStreamMessage
+
+from rig_bus.groups import ensure_group
+from rig_bus.messages import Delivery, decode_fields
+from rig_bus.metrics import BATCH_SECONDS, FAILED, HANDLED
+from rig_bus.reclaim import Reclaimer
+from rig_contracts import Names
+from rig_service.faults import NO_FAULTS, FaultPoints
+
+log = logging.getLogger(__name__)
+
+BatchHandler = Callable[[Sequence[Delivery]], Awaitable[None]]
+"""Handles a batch atomically (one transaction); raising leaves every entry of the batch unacknowledged."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    """How a consumer reads, reclaims and gives up."""
+
+    batch_size: int = 500
+    block_ms: int = 500
+    min_idle_ms: int = 30_000
+    max_deliveries: int = 5
+    reclaim_every_s: float = 5.0
+
+
+class StreamConsumer:
+    """Reads new entries of `stream` as `consumer` in `group`, hands them to `handler` in batches, acknowledges.
+
+    A failing batch is retried entry by entry, so one poison entry does not hold back the rest; the failing
+    entry stays pending with its error recorded, is reclaimed after the idle time, and goes to `rig:dead`
+    once it has been delivered `max_deliveries` times.
+    """
+
+    def __init__(self, broker: RedisBroker, names: Names, stream: str, group: str, consumer: str,
+                 handler: BatchHandler, options: ConsumerOptions = ConsumerOptions(),
+                 faults: FaultPoints = NO_FAULTS) -> None:
+        self.stream, self.group, self.consumer = stream, group, consumer
+        self._names = names
+        self._handler = handler
+        self._options = options
+        self._faults = faults
+        self._client: aioredis.Redis | None = None
+        self._reclaim_task: asyncio.Task[None] | None = None
+        subscriber = broker.subscriber(
+            stream=StreamSub(stream, group=group, consumer=consumer, batch=True,
+                             max_records=options.batch_size, polling_interval=options.block_ms),
+            ack_policy=AckPolicy.MANUAL,
+        )
+        subscriber(self._on_batch)
+
+    async def prepare(self, client: aioredis.Redis) -> None:
+        """Create the group (from the stream's start) before the broker's subscriber would create it at its end."""
+        self._client = client
+        await ensure_group(client, self.stream, self.group)
+
+    def start_reclaiming(self) -> None:
+        """Start the second loop that claims idle pending entries."""
+        self._reclaim_task = asyncio.create_task(self._reclaim_forever(), name=f"reclaim {self.stream}/{self.group}")
+
+    async def stop(self) -> None:
+        """Stop the reclaim loop (the broker stops the reading loop)."""
+        if self._reclaim_task is not None:
+            self._reclaim_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reclaim_task
+            self._reclaim_task = None
+
+    async def reclaim_once(self) -> int:
+        """Run one reclaim sweep now; return how many idle entries were seen."""
+        reclaimer = Reclaimer(self._redis, self._names, self.stream, self.group, self.consumer,
+                              min_idle_ms=self._options.min_idle_ms, max_deliveries=self._options.max_deliveries)
+        return await reclaimer.sweep(self.process)
+
+    async def _reclaim_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._options.reclaim_every_s)
+            try:
+                await self.reclaim_once()
+            except Exception:
+                log.exception("reclaim sweep of %s/%s failed; retrying in %.1fs",
+                              self.stream, self.group, self._options.reclaim_every_s)
+
+    async def _on_batch(self, msg: RedisBatchStreamMessage) -> None:
+        raw = msg.raw_message
+        deliveries = [Delivery(self.stream, entry_id.decode(), decode_fields(fields))
+                      for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)]
+        try:
+            await self.process(deliveries)
+        except Exception:
+            log.exception("batch of %d from %s/%s left pending; it will be reclaimed",
+                          len(deliveries), self.stream, self.group)
+
+    async def process(self, deliveries: Sequence[Delivery]) -> None:
+        """Handle a batch, falling back to one entry at a time when it fails; acknowledge what succeeded."""
+        if not deliveries:
+            return
+        self._faults.reach("consumer.after_read")
+        try:
+            with BATCH_SECONDS.labels(self.stream, self.group).time():
+                await self._handler(deliveries)
+        except Exception as error:
+            if len(deliveries) > 1:
+                for delivery in deliveries:
+                    await self.process([delivery])
+                return
+            await self._record_failure(deliveries[0], error)
+            return
+        self._faults.reach("consumer.before_ack")
+        await self._acknowledge(deliveries)
+
+    async def _acknowledge(self, deliveries: Sequence[Delivery]) -> None:
+        ids = [d.entry_id for d in deliveries]
+        await self._redis.xack(self.stream, self.group, *ids)
+        retried = [d.entry_id for d in deliveries if d.deliveries > 1]
+        if retried:
+            await self._redis.hdel(self._names.errors(self.stream, self.group), *retried)
+        HANDLED.labels(self.stream, self.group).inc(len(ids))
+
+    async def _record_failure(self, delivery: Delivery, error: Exception) -> None:
+        FAILED.labels(self.stream, self.group).inc()
+        text = "".join(traceback.format_exception_only(error)).strip()
+        log.warning("handler failed on %s of %s/%s (delivery %d): %s",
+                    delivery.entry_id, self.stream, self.group, delivery.deliveries, text)
+        await self._redis.hset(self._names.errors(self.stream, self.group), delivery.entry_id, text[:2000])
+
+    @property
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            raise RuntimeError("consumer used before the bus started: call RedisBus.start() first")
+        return self._client
