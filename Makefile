@@ -1,0 +1,31 @@
+# The front door. `make run` starts the system, `make test` runs every test, `make lint` checks the code.
+UV ?= uv
+PY := .venv/bin/python
+
+.PHONY: run test lint bench sync docs clean
+
+sync:
+	$(UV) sync --frozen --all-packages
+
+run: sync
+	$(PY) -m rig_embedded
+
+test: sync
+	$(PY) -m pytest -q
+
+lint: sync
+	.venv/bin/ruff check .
+	.venv/bin/mypy libs services bench tests
+	.venv/bin/lint-imports
+	$(PY) -m rig_contracts.schema --check
+	$(PY) -m rig_service.settings_doc --check
+
+bench: sync
+	$(PY) -m bench.foundation
+
+docs: sync
+	$(PY) -m rig_contracts.schema
+	$(PY) -m rig_service.settings_doc
+
+clean:
+	rm -rf .rig bench/results
