@@ -7,21 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from programs import counting
-from support import eventually, heartbeat, spawn, stop, wait_exit
-
 from rig_bus import Publisher
-from rig_contracts import Names
+from rig_bus.messages import decode_fields
+from rig_contracts import Names, event_from_json
 from rig_db import outbox
 from rig_db.pool import create_pool
 from rig_db.relay import OutboxRelay, republish_since
 from rig_service.faults import FAULT_EXIT_STATUS
+from support import eventually, heartbeat, spawn, stop, wait_exit
 
 
 async def stream_ids(client: aioredis.Redis, stream: str) -> list[str]:
-    from rig_bus.messages import decode_fields
-    from rig_contracts import event_from_json
-    entries = await client.xrange(stream)
-    return [event_from_json(decode_fields(fields)["event"]).id for _, fields in entries]
+    entries = await client.xrange(stream) or []
+    return [event_from_json(decode_fields(fields or {})["event"]).id for _, fields in entries]
 
 
 async def test_event_written_while_redis_is_down_is_published_when_it_returns(

@@ -7,11 +7,11 @@ from types import TracebackType
 
 import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
-
-from rig_bus.consumer import BatchHandler, ConsumerOptions, StreamConsumer
-from rig_bus.publish import Publisher
 from rig_contracts import Names
 from rig_service.faults import NO_FAULTS, FaultPoints
+
+from rig_bus.consumer import DEFAULT_OPTIONS, BatchHandler, ConsumerOptions, StreamConsumer
+from rig_bus.publish import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class RedisBus:
         self._publisher: Publisher | None = None
 
     def consumer(self, stream: str, group: str, consumer: str, handler: BatchHandler,
-                 options: ConsumerOptions = ConsumerOptions()) -> StreamConsumer:
+                 options: ConsumerOptions = DEFAULT_OPTIONS) -> StreamConsumer:
         """Register a consumer of `stream` in `group`; it starts reading when the bus starts."""
         member = StreamConsumer(self.broker, self.names, stream, group, consumer, handler, options, self._faults)
         self._consumers.append(member)

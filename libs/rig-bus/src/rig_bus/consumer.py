@@ -13,13 +13,13 @@ import redis.asyncio as aioredis
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
+from rig_contracts import Names
+from rig_service.faults import NO_FAULTS, FaultPoints
 
 from rig_bus.groups import ensure_group
 from rig_bus.messages import Delivery, decode_fields
 from rig_bus.metrics import BATCH_SECONDS, FAILED, HANDLED
 from rig_bus.reclaim import Reclaimer
-from rig_contracts import Names
-from rig_service.faults import NO_FAULTS, FaultPoints
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ class ConsumerOptions:
     reclaim_every_s: float = 5.0
 
 
+DEFAULT_OPTIONS = ConsumerOptions()
+"""Reads of 500 entries, reclaim after 30 s idle, dead letter after 5 deliveries."""
+
+
 class StreamConsumer:
     """Reads new entries of `stream` as `consumer` in `group`, hands them to `handler` in batches, acknowledges.
 
@@ -47,7 +51,7 @@ class StreamConsumer:
     """
 
     def __init__(self, broker: RedisBroker, names: Names, stream: str, group: str, consumer: str,
-                 handler: BatchHandler, options: ConsumerOptions = ConsumerOptions(),
+                 handler: BatchHandler, options: ConsumerOptions = DEFAULT_OPTIONS,
                  faults: FaultPoints = NO_FAULTS) -> None:
         self.stream, self.group, self.consumer = stream, group, consumer
         self._names = names

@@ -48,7 +48,7 @@ class Delivery:
         return self._parsed[0]
 
 
-def decode_fields(raw: Mapping[bytes | str, bytes | str]) -> dict[str, str]:
+def decode_fields(raw: Mapping[bytes, bytes] | Mapping[str, str] | Mapping[bytes | str, bytes | str]) -> dict[str, str]:
     """Decode a stream entry's fields from Redis' bytes."""
     return {_text(k): _text(v) for k, v in raw.items()}
 

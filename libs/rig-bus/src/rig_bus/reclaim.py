@@ -7,12 +7,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from rig_contracts import Names
 
 from rig_bus.messages import Delivery, decode_fields
 from rig_bus.metrics import DEAD, RECLAIMED
-from rig_contracts import Names
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Reclaimer:
         rows = await self._client.xpending_range(
             self._stream, self._group, min="-", max="+", count=self._count, idle=self._min_idle_ms)
         return [Pending(_text(r["message_id"]), _text(r["consumer"]), int(r["time_since_delivered"]),
-                        int(r["times_delivered"])) for r in rows]
+                        int(r["times_delivered"])) for r in cast("list[dict[str, Any]]", rows)]
 
     async def sweep(self, handle: Callable[[Sequence[Delivery]], Awaitable[None]]) -> int:
         """Dead-letter exhausted entries and hand the other idle ones to `handle`; return how many were seen."""
@@ -56,8 +57,9 @@ class Reclaimer:
         for pending in exhausted:
             await self.dead_letter(pending)
         if retry:
-            claimed = await self._client.xclaim(self._stream, self._group, self._consumer,
-                                                min_idle_time=self._min_idle_ms, message_ids=retry)
+            claimed = cast("list[tuple[bytes, dict[bytes, bytes] | None]]", await self._client.xclaim(
+                self._stream, self._group, self._consumer, min_idle_time=self._min_idle_ms,
+                message_ids=list[Any](retry)))
             counts = {p.entry_id: p.deliveries + 1 for p in idle}
             deliveries = [Delivery(self._stream, _text(entry_id), decode_fields(fields), counts.get(_text(entry_id), 2))
                           for entry_id, fields in claimed if fields is not None]
@@ -71,7 +73,7 @@ class Reclaimer:
         """Append the entry, its error and its history to `rig:dead`, then acknowledge it for this group."""
         errors_key = self._names.errors(self._stream, self._group)
         found = await self._client.xrange(self._stream, pending.entry_id, pending.entry_id)
-        fields = decode_fields(found[0][1]) if found else {}
+        fields = decode_fields(found[0][1] or {}) if found else {}
         error = await self._client.hget(errors_key, pending.entry_id)
         record = {
             "stream": self._stream, "group": self._group, "entry_id": pending.entry_id,
@@ -89,5 +91,5 @@ class Reclaimer:
                   pending.entry_id, self._stream, self._group, pending.deliveries, record["error"])
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
-
 from rig_contracts import Envelope
 
 NOTIFY_CHANNEL = "rig_outbox"

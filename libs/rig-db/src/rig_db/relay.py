@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 import asyncpg
 from prometheus_client import Counter, Gauge
 from redis.exceptions import RedisError
-
 from rig_bus import Outgoing, Publisher
 from rig_bus.messages import EVENT_FIELD
-from rig_db.outbox import NOTIFY_CHANNEL
 from rig_service.faults import NO_FAULTS, FaultPoints
+
+from rig_db.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ async def prune(pool: asyncpg.Pool, retention: timedelta = RETENTION) -> int:
     async with pool.acquire() as conn:
         status: str = await conn.execute(
             "DELETE FROM outbox WHERE published_at < now() - $1::interval", retention)
-    return int(status.split()[-1])
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 def rows_published(results: Sequence[str | None]) -> int:

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
-
 from rig_contracts import Event
-from rig_db.migrations import Migration, folder_migrations, library_migrations, migrate
+from rig_db.migrations import Migration, library_migrations, migrate
 
 COUNTERS_SQL = """
 CREATE TABLE counters (subject text PRIMARY KEY, count integer NOT NULL);

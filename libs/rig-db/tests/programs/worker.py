@@ -12,16 +12,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from programs import counting  # noqa: E402
+from rig_bus.bus import RedisBus
+from rig_bus.consumer import ConsumerOptions
+from rig_contracts import Names
+from rig_db.inbox import InboxProjection
+from rig_db.pool import create_pool
+from rig_db.relay import OutboxRelay
+from rig_service.faults import FaultPoints
+from rig_service.settings import CommonSettings
 
-from rig_bus.bus import RedisBus  # noqa: E402
-from rig_bus.consumer import ConsumerOptions  # noqa: E402
-from rig_contracts import Names  # noqa: E402
-from rig_db.inbox import InboxProjection  # noqa: E402
-from rig_db.pool import create_pool  # noqa: E402
-from rig_db.relay import OutboxRelay  # noqa: E402
-from rig_service.faults import FaultPoints  # noqa: E402
-from rig_service.settings import CommonSettings  # noqa: E402
+from programs import counting
 
 
 async def main(role: str) -> None:

