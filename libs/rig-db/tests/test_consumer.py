@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from programs import counting
+from redis.exceptions import RedisError
 from rig_bus import Delivery, Outgoing, Publisher
 from rig_bus.bus import RedisBus
 from rig_bus.consumer import ConsumerOptions
@@ -132,4 +133,32 @@ async def test_entries_are_read_and_committed_in_batches(redis_url, redis, datab
         await eventually(done, what="250 events to be counted")
         await asyncio.sleep(0.1)
     assert sizes == [100, 100, 50]
+    await pool.close()
+
+
+async def test_consumer_reads_again_after_valkey_restarts_empty(private_redis, database_url, schema_suffix, key_prefix):
+    schema = f"counting{schema_suffix}"
+    names = Names(key_prefix)
+    pool = await create_pool(database_url, schema)
+    await counting.prepare(pool, schema)
+    bus = RedisBus(private_redis.url, names)
+    bus.consumer(names.events, "counting", "c1", InboxProjection(pool, schema, counting.apply),
+                 ConsumerOptions(batch_size=10, block_ms=50, min_idle_ms=100, reclaim_every_s=0.1))
+    async with bus:
+        await publish(bus.client, names, [heartbeat("o/r#before")])
+
+        async def counted(subject: str) -> bool:
+            return (await counting.counts(pool)).get(subject) == 1
+        await eventually(lambda: counted("o/r#before"), what="the first event")
+        private_redis.stop()
+        private_redis.start()
+        after = heartbeat("o/r#after")
+
+        async def published_and_counted() -> bool:
+            try:
+                await publish(bus.client, names, [after])
+            except (ConnectionError, RedisError):
+                return False
+            return await counted("o/r#after")
+        await eventually(published_and_counted, what="an event published after the restart to be handled")
     await pool.close()

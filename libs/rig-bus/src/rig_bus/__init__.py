@@ -4,7 +4,8 @@ Services use the names exported here; the Redis (FastStream) backend stays behin
 backend (NATS JetStream) can be added without touching a service.
 """
 
+from rig_bus.backend import Bus, Publishes, connect
 from rig_bus.messages import Delivery, Outgoing
 from rig_bus.publish import Publisher
 
-__all__ = ["Delivery", "Outgoing", "Publisher"]
+__all__ = ["Bus", "Delivery", "Outgoing", "Publisher", "Publishes", "connect"]

@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
+from redis.exceptions import ResponseError
 from rig_contracts import Names
 from rig_service.faults import NO_FAULTS, FaultPoints
 
@@ -60,12 +61,12 @@ class StreamConsumer:
         self._faults = faults
         self._client: aioredis.Redis | None = None
         self._reclaim_task: asyncio.Task[None] | None = None
-        subscriber = broker.subscriber(
+        self._subscriber = broker.subscriber(
             stream=StreamSub(stream, group=group, consumer=consumer, batch=True,
                              max_records=options.batch_size, polling_interval=options.block_ms),
             ack_policy=AckPolicy.MANUAL,
         )
-        subscriber(self._on_batch)
+        self._subscriber(self._on_batch)
 
     async def prepare(self, client: aioredis.Redis) -> None:
         """Create the group (from the stream's start) before the broker's subscriber would create it at its end."""
@@ -86,9 +87,26 @@ class StreamConsumer:
 
     async def reclaim_once(self) -> int:
         """Run one reclaim sweep now; return how many idle entries were seen."""
+        await self._revive()
         reclaimer = Reclaimer(self._redis, self._names, self.stream, self.group, self.consumer,
                               min_idle_ms=self._options.min_idle_ms, max_deliveries=self._options.max_deliveries)
-        return await reclaimer.sweep(self.process)
+        try:
+            return await reclaimer.sweep(self.process)
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            log.warning("group %s of %s is gone (Valkey lost its data?): creating it again", self.group, self.stream)
+            await ensure_group(self._redis, self.stream, self.group)
+            return 0
+
+    async def _revive(self) -> None:
+        """Start reading again after Valkey lost the group (a restart without persistence stops the reader)."""
+        if self._subscriber.running:
+            return
+        log.warning("reader of %s/%s had stopped (group lost?): recreating the group and reading again",
+                    self.stream, self.group)
+        await ensure_group(self._redis, self.stream, self.group)
+        await self._subscriber.start()
 
     async def _reclaim_forever(self) -> None:
         while True:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from rig_bus.metrics import TRIMMED
+
+log = logging.getLogger(__name__)
 
 # Computed and applied in one script, so no group can move between the reading and the trim.
 # For each group the first entry it still needs is its oldest pending entry, or else the one after its
@@ -50,3 +56,16 @@ class Trimmer:
         removed, floor = await self._script(keys=[stream])
         TRIMMED.labels(stream).inc(int(removed))
         return int(removed), floor.decode() if isinstance(floor, bytes) else str(floor)
+
+
+async def trim_forever(client: aioredis.Redis, stream: str, every_s: float = 60.0) -> None:
+    """Trim `stream` every `every_s` seconds; a failed pass is logged and retried at the next tick."""
+    trimmer = Trimmer(client)
+    while True:
+        try:
+            removed, floor = await trimmer.trim(stream)
+            if removed:
+                log.info("trimmed %d entries of %s below %s", removed, stream, floor)
+        except (RedisError, OSError) as error:
+            log.warning("trimming %s failed (%s); next try in %.0fs", stream, error, every_s)
+        await asyncio.sleep(every_s)

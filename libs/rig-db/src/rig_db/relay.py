@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 import asyncpg
 from prometheus_client import Counter, Gauge
 from redis.exceptions import RedisError
-from rig_bus import Outgoing, Publisher
+from rig_bus import Outgoing
+from rig_bus.backend import Publishes
 from rig_bus.messages import EVENT_FIELD
 from rig_service.faults import NO_FAULTS, FaultPoints
 
@@ -43,7 +44,7 @@ def to_outgoing(row: asyncpg.Record) -> Outgoing:
 class OutboxRelay:
     """Publishes one schema's outbox; safe to run in several processes (rows are locked while published)."""
 
-    def __init__(self, pool: asyncpg.Pool, publisher: Publisher, schema: str, *, batch_size: int = 1000,
+    def __init__(self, pool: asyncpg.Pool, publisher: Publishes, schema: str, *, batch_size: int = 1000,
                  idle_poll_s: float = 1.0, faults: FaultPoints = NO_FAULTS) -> None:
         self._pool = pool
         self._publisher = publisher
@@ -108,7 +109,7 @@ class OutboxRelay:
             self._wake.set()
 
 
-async def republish_since(pool: asyncpg.Pool, publisher: Publisher, since: datetime, batch_size: int = 1000) -> int:
+async def republish_since(pool: asyncpg.Pool, publisher: Publishes, since: datetime, batch_size: int = 1000) -> int:
     """Publish every outbox row created since `since` again, in order; ids Valkey still knows are skipped.
 
     Returns how many were appended anew (after Valkey lost data, that is what consumers had not handled;

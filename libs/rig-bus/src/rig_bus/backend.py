@@ -1,0 +1,71 @@
+"""What a bus backend offers services, and the one place that picks a backend from the URL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from rig_contracts import Names
+from rig_service.faults import NO_FAULTS, FaultPoints
+
+from rig_bus.consumer import DEFAULT_OPTIONS, BatchHandler, ConsumerOptions
+from rig_bus.messages import Outgoing
+
+
+class Publishes(Protocol):
+    """Appends messages once per event id; returns each new entry id, or None where it was published before."""
+
+    async def publish(self, messages: Sequence[Outgoing]) -> list[str | None]:
+        """Publish `messages` in order."""
+        ...
+
+
+class Consumes(Protocol):
+    """A member of a consumer group."""
+
+    async def reclaim_once(self) -> int:
+        """Claim idle pending entries now (normally a loop of the bus does it)."""
+        ...
+
+
+class Bus(Protocol):
+    """A started bus: register consumers before `start()`, publish after."""
+
+    names: Names
+
+    @property
+    def publisher(self) -> Publishes:
+        """The idempotent publisher."""
+        ...
+
+    def consumer(self, stream: str, group: str, consumer: str, handler: BatchHandler,
+                 options: ConsumerOptions = DEFAULT_OPTIONS) -> Consumes:
+        """Register a consumer group member."""
+        ...
+
+    async def start(self) -> None:
+        """Connect and start consuming."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop consuming and disconnect."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        tb: TracebackType | None) -> None: ...
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "valkey://", "valkeys://")
+
+
+def connect(url: str, names: Names, faults: FaultPoints = NO_FAULTS) -> Bus:
+    """Build the bus for `url` (not yet connected): Redis/Valkey today; NATS JetStream fits behind the same API."""
+    if url.startswith(REDIS_SCHEMES):
+        from rig_bus.bus import RedisBus
+
+        return RedisBus(url.replace("valkey", "redis", 1) if url.startswith("valkey") else url, names, faults)
+    raise ValueError(f"no bus backend for {url.split('://', maxsplit=1)[0]}:// URLs; set RIG_REDIS_URL to a redis:// or "
+                     "unix:// URL")
