@@ -67,5 +67,5 @@ def connect(url: str, names: Names, faults: FaultPoints = NO_FAULTS) -> Bus:
         from rig_bus.bus import RedisBus
 
         return RedisBus(url.replace("valkey", "redis", 1) if url.startswith("valkey") else url, names, faults)
-    raise ValueError(f"no bus backend for {url.split('://', maxsplit=1)[0]}:// URLs; set RIG_REDIS_URL to a redis:// or "
-                     "unix:// URL")
+    scheme = url.split("://", maxsplit=1)[0]
+    raise ValueError(f"no bus backend for {scheme}:// URLs; set RIG_REDIS_URL to a redis:// or unix:// URL")

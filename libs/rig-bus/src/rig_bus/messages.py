@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rig_contracts import Envelope, Event, event_from_json
-
-EVENT_FIELD = "event"
-"""Stream entry field that holds the event's JSON envelope."""
+from rig_contracts.entries import EVENT_FIELD
 
 
 @dataclass(frozen=True, slots=True)

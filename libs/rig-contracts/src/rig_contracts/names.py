@@ -30,7 +30,7 @@ class Names:
         return f"{self.prefix}runlogs"
 
     def replay(self, service: str) -> str:
-        """A service's private replay stream, fed from the event store."""
+        """Return a service's private replay stream, fed from the event store."""
         return f"{self.prefix}rig:replay:{service}"
 
     def assignments(self, agent: str) -> str:
@@ -46,7 +46,7 @@ class Names:
         return f"{self.prefix}busy:{agent}"
 
     def session(self, repo: str, number: int) -> str:
-        """The provider session to resume for a work item."""
+        """Return the key of the provider session to resume for a work item."""
         return f"{self.prefix}session:{repo}#{number}"
 
     def published(self, event_id: str) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from rig_contracts.envelope import Payload
 
-Repo = str
-"""`owner/name`."""
+Repo = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")]
+"""`owner/name`, as GitHub spells it."""
 
 
 class IssueRef(Payload):
@@ -160,7 +159,8 @@ class CheckResult(Payload):
     """One check run or commit status."""
 
     name: str = Field(description="Check or status context name.")
-    conclusion: str = Field(description="success, failure, neutral, cancelled, timed_out, action_required, skipped, error.")
+    conclusion: str = Field(
+        description="success, failure, neutral, cancelled, timed_out, action_required, skipped, error.")
     summary: str = Field(default="", description="Short output summary.")
 
 
@@ -280,5 +280,5 @@ class TokenRevoked(Payload):
     """An access token is no longer valid."""
 
     jti: str = Field(description="The token's id.")
-    expires_at: datetime | None = Field(default=None, description="When the token would have expired anyway.")
+    expires_at: AwareDatetime | None = Field(default=None, description="When the token would have expired anyway.")
     revoked_by: str = Field(default="", description="Subject that revoked it.")

@@ -14,7 +14,7 @@ from prometheus_client import Counter, Gauge
 from redis.exceptions import RedisError
 from rig_bus import Outgoing
 from rig_bus.backend import Publishes
-from rig_bus.messages import EVENT_FIELD
+from rig_contracts.entries import EVENT_FIELD
 from rig_service.faults import NO_FAULTS, FaultPoints
 
 from rig_db.outbox import NOTIFY_CHANNEL

@@ -49,7 +49,10 @@ class CommonSettings(BaseSettings):
         """Fail at start-up when a secret still holds a placeholder in test or production."""
         if self.environment == "development":
             return self
+        prefix = self.model_config.get("env_prefix") or ""
         for name, value in self.secrets().items():
             if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-                raise ValueError(f"RIG_{name.upper()} holds a placeholder value; set a real secret for {self.environment}")
+                raise ValueError(
+                    f"{prefix}{name}".upper() + f" holds a placeholder value; set a real secret for {self.environment}"
+                )
         return self

@@ -1,0 +1,93 @@
+"""FastAPI dependencies that turn `Authorization: Bearer <token>` into a verified `Principal` with a scope.
+
+Example, in a service's `api.py`::
+
+    authenticator = Authenticator(settings.token_public_key, revocations)
+    RunsWriter = Annotated[Principal, Depends(authenticator.require("runs:write"))]
+
+    @router.post("/api/runs")
+    async def start_run(principal: RunsWriter, body: RunStart) -> RunStarted:
+        if not principal.may_speak_as(body.source):
+            raise HTTPException(403, f"{principal.subject} may not speak as {body.source}")
+        ...
+
+Define such aliases at module level when the module uses `from __future__ import annotations`: FastAPI
+resolves string annotations in the module's globals only.
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the dependency's annotations at runtime.
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rig_identity.revocation import RevocationSet
+from rig_identity.tokens import SCOPES, InvalidToken, Principal, verify
+
+_CREATE = "rig tokens create"
+
+_BEARER = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description=f"An EdDSA token minted with `{_CREATE} --subject … --scope …`.",
+)
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+"""The bearer credentials of a request, None when it sent none."""
+
+ScopeDependency = Callable[[HTTPAuthorizationCredentials | None], Awaitable[Principal]]
+"""What `Authenticator.require` returns: a dependency giving the verified caller."""
+
+
+class Authenticator:
+    """Verifies bearer tokens with the installation's public key and refuses revoked ones.
+
+    Build one per service in its wiring (`app.py`) and use `require(scope)` on each route; see the module
+    docstring for the `Annotated` alias pattern.
+    """
+
+    def __init__(self, public_pem: str | bytes, revocations: RevocationSet) -> None:
+        self._public_pem = public_pem
+        self._revocations = revocations
+
+    def authenticate(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+        """Return the caller the credentials prove, or raise a 401 that says what to do."""
+        if credentials is None:
+            raise _unauthenticated(
+                f"missing bearer token: send `Authorization: Bearer <token>` with a token from `{_CREATE}`",
+                invalid=False,
+            )
+        try:
+            principal = verify(self._public_pem, credentials.credentials)
+        except InvalidToken as exc:
+            raise _unauthenticated(exc.reason) from exc
+        if self._revocations.is_revoked(principal.jti):
+            raise _unauthenticated(f"token {principal.jti} was revoked: mint a new one with `{_CREATE}`")
+        return principal
+
+    def require(self, scope: str) -> ScopeDependency:
+        """Return a dependency giving the caller when its token grants `scope` (`admin` grants all), else 401/403."""
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}: use one of {sorted(SCOPES)}")
+
+        async def principal_with_scope(credentials: Credentials) -> Principal:
+            principal = self.authenticate(credentials)
+            if not principal.has_scope(scope):
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    detail=(f"token of {principal.subject} lacks scope `{scope}`: mint one with "
+                            f"`{_CREATE} --subject {principal.subject} --scope {scope}`"),
+                    headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+                )
+            return principal
+
+        principal_with_scope.__name__ = f"require_{scope.replace(':', '_')}"
+        return principal_with_scope
+
+
+def _unauthenticated(detail: str, *, invalid: bool = True) -> HTTPException:
+    # RFC 6750: a request without credentials gets a bare challenge, a bad token an `invalid_token` error.
+    challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": challenge})
