@@ -8,7 +8,7 @@ sync:
 	$(UV) sync --frozen --all-packages
 
 run: sync
-	$(PY) -m rig_embedded
+	.venv/bin/rig-run
 
 test: sync
 	$(PY) -m pytest -q

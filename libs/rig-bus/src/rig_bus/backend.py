@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -46,6 +46,22 @@ class Bus(Protocol):
 
     async def start(self) -> None:
         """Connect and start consuming."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise if the broker does not answer (readiness)."""
+        ...
+
+    async def append(self, stream: str, entries: Sequence[Mapping[str, str]]) -> None:
+        """Append entries as they are, in order (replays; not idempotent)."""
+        ...
+
+    async def covers(self, stream: str, group: str, other: str) -> bool:
+        """Whether `group` has handled every entry of `stream` that group `other` has read."""
+        ...
+
+    async def trim(self, stream: str) -> int:
+        """Trim `stream` below its slowest group; return how many entries went."""
         ...
 
     async def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
 import redis.asyncio as aioredis
@@ -11,7 +12,9 @@ from rig_contracts import Names
 from rig_service.faults import NO_FAULTS, FaultPoints
 
 from rig_bus.consumer import DEFAULT_OPTIONS, BatchHandler, ConsumerOptions, StreamConsumer
+from rig_bus.groups import group_covers
 from rig_bus.publish import Publisher
+from rig_bus.trim import Trimmer
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +51,32 @@ class RedisBus:
         """Stop reclaiming and reading, then disconnect."""
         for member in self._consumers:
             await member.stop()
+        # Stop each reader before the connection closes under its blocking read (else FastStream logs an error).
+        for subscriber in self.broker.subscribers:
+            await subscriber.stop()
         await self.broker.stop()
         self._client = None
+
+    async def ping(self) -> None:
+        """Raise if Valkey does not answer."""
+        await self.client.ping()
+
+    async def append(self, stream: str, entries: Sequence[Mapping[str, str]]) -> None:
+        """Append entries as they are, in order, in one round trip per 1,000."""
+        for start in range(0, len(entries), 1000):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for fields in entries[start:start + 1000]:
+                    pipe.xadd(stream, dict(fields))  # type: ignore[arg-type]
+                await pipe.execute()
+
+    async def covers(self, stream: str, group: str, other: str) -> bool:
+        """Whether `group` has handled every entry of `stream` that `other` has read."""
+        return await group_covers(self.client, stream, group, other)
+
+    async def trim(self, stream: str) -> int:
+        """Trim `stream` below its slowest group."""
+        removed, _ = await Trimmer(self.client).trim(stream)
+        return removed
 
     @property
     def client(self) -> aioredis.Redis:

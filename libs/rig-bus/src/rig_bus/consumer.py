@@ -60,6 +60,7 @@ class StreamConsumer:
         self._options = options
         self._faults = faults
         self._client: aioredis.Redis | None = None
+        self.paused = False
         self._reclaim_task: asyncio.Task[None] | None = None
         self._subscriber = broker.subscriber(
             stream=StreamSub(stream, group=group, consumer=consumer, batch=True,
@@ -85,8 +86,20 @@ class StreamConsumer:
                 await self._reclaim_task
             self._reclaim_task = None
 
+    async def pause(self) -> None:
+        """Stop reading and reclaiming until `resume()` (a projection being rebuilt must not see live entries)."""
+        self.paused = True
+        await self._subscriber.stop()
+
+    async def resume(self) -> None:
+        """Read again from where the group stopped."""
+        self.paused = False
+        await self._revive()
+
     async def reclaim_once(self) -> int:
         """Run one reclaim sweep now; return how many idle entries were seen."""
+        if self.paused:
+            return 0
         await self._revive()
         reclaimer = Reclaimer(self._redis, self._names, self.stream, self.group, self.consumer,
                               min_idle_ms=self._options.min_idle_ms, max_deliveries=self._options.max_deliveries)
@@ -101,9 +114,9 @@ class StreamConsumer:
 
     async def _revive(self) -> None:
         """Start reading again after Valkey lost the group (a restart without persistence stops the reader)."""
-        if self._subscriber.running:
+        if self._subscriber.running or self.paused:
             return
-        log.warning("reader of %s/%s had stopped (group lost?): recreating the group and reading again",
+        log.warning("reader of %s/%s is not running (resumed, or Valkey lost the group): reading again",
                     self.stream, self.group)
         await ensure_group(self._redis, self.stream, self.group)
         await self._subscriber.start()

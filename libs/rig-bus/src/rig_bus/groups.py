@@ -19,3 +19,30 @@ async def ensure_group(client: aioredis.Redis, stream: str, group: str, start_id
             raise
         return False
     return True
+
+
+def entry_id(text: str) -> tuple[int, int]:
+    """A stream entry id as a comparable pair."""
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def group_covers(client: aioredis.Redis, stream: str, group: str, other: str) -> bool:
+    """Whether `group` has handled (read and acknowledged) every entry that `other` has read.
+
+    True when `other` does not exist. With entries pending, `group` covers only what lies before the oldest.
+    """
+    groups = {_text(g["name"]): g for g in await client.xinfo_groups(stream)}
+    if other not in groups:
+        return True
+    if group not in groups:
+        return False
+    target = entry_id(_text(groups[other]["last-delivered-id"]))
+    pending = await client.xpending(stream, group)
+    if pending["pending"]:
+        return entry_id(_text(pending["min"])) > target
+    return entry_id(_text(groups[group]["last-delivered-id"])) >= target
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

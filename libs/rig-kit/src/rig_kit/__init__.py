@@ -1,0 +1,5 @@
+"""Service bootstrap (cosmicpython's `bootstrap`): every service is wired here the same way."""
+
+from rig_kit.kit import Projection, ServiceKit
+
+__all__ = ["Projection", "ServiceKit"]

@@ -1,0 +1,26 @@
+"""Build a service's FastAPI app around its kit: lifespan, health, metrics, admin routes, its own routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from rig_service.health import health_router, postgres_check
+
+from rig_kit.admin import admin_router
+from rig_kit.kit import ServiceKit
+
+
+def service_app(kit: ServiceKit, *routers: APIRouter, title: str | None = None) -> FastAPI:
+    """The app for `kit`'s service with `routers` mounted."""
+    app = FastAPI(title=title or f"rig-conductor {kit.name}", lifespan=kit.lifespan)
+
+    async def database() -> None:
+        await postgres_check(kit.pool)()
+
+    async def valkey() -> None:
+        await kit.bus.ping()
+
+    app.include_router(health_router({"postgres": database, "valkey": valkey}))
+    app.include_router(admin_router(kit))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,84 @@
+"""`make run`: embedded servers if no URLs are given, then every service present and the edge; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+from rig_contracts import Names
+from rig_embedded.servers import ServerUrls, resolve
+from rig_identity.keys import load_or_create
+from rig_service.serve import quiet_libraries
+from rig_service.topology import Topology, load
+
+from rig_supervisor.settings import SupervisorSettings
+from rig_supervisor.supervisor import Plan, Supervisor
+
+log = logging.getLogger(__name__)
+
+
+def child_env(settings: SupervisorSettings, urls: ServerUrls) -> dict[str, str]:
+    """The environment every child gets: our own plus where the servers are and the token key."""
+    data_dir = Path(settings.data_dir).resolve()
+    public_key = settings.token_public_key or load_or_create(data_dir)[1]
+    return {**os.environ, "RIG_DATABASE_URL": urls.database_url, "RIG_REDIS_URL": urls.redis_url,
+            "RIG_TOKEN_PUBLIC_KEY": public_key, "RIG_DATA_DIR": str(data_dir)}
+
+
+def make_plan(settings: SupervisorSettings, topology: Topology, urls: ServerUrls) -> Plan:
+    """Every service present in the repository, then the edge, on the topology's ports."""
+    services = [*topology.present(), topology.edge]
+    return Plan(services=services, ports={s.name: s.port for s in services}, env=child_env(settings, urls),
+                redis_url=urls.redis_url, names=Names(settings.key_prefix), agents=topology.agents.names,
+                agent_command=settings.agent_command or topology.agents.command,
+                agent_ports={a: topology.agents.port(a) for a in topology.agents.names})
+
+
+def describe(plan: Plan, urls: ServerUrls, data_dir: str) -> str:
+    """What is running where, for the person who typed `make run`."""
+    lines = ["", "rig-conductor is running:"]
+    lines.append(f"  edge        {plan.url('edge')}   (one base URL for agents, hooks and people)")
+    lines += [f"  {s.name:<11} {plan.url(s.name)}" for s in plan.services if s.name != "edge"]
+    for name, kind, url in (("postgres", "postgres", urls.database_url), ("valkey", "redis", urls.redis_url)):
+        lines.append(f"  {name:<11} {url}{f'   (embedded, data in {data_dir}/{kind})' if kind in urls.embedded else ''}")
+    lines.append("  health      curl " + plan.url("edge") + "/services/<name>/healthz   ·   status: rig status")
+    lines.append("Press Ctrl-C to stop everything.")
+    return "\n".join(lines)
+
+
+async def run(plan: Plan, urls: ServerUrls, data_dir: str) -> None:
+    """Start, report, and stop cleanly on SIGINT/SIGTERM."""
+    supervisor = Supervisor(plan)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await supervisor.start()
+    try:
+        await supervisor.wait_healthy()
+        print(describe(plan, urls, data_dir), flush=True)
+    except TimeoutError as error:
+        print(f"supervisor: {error}", flush=True)
+    await stop.wait()
+    print("\nstopping every service…", flush=True)
+    await supervisor.stop()
+    print("stopped.", flush=True)
+
+
+def main() -> None:
+    """Entry point of `make run` (`rig-run`)."""
+    settings = SupervisorSettings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s supervisor %(levelname)s %(message)s")
+    quiet_libraries()
+    urls = resolve(settings.database_url, settings.redis_url, Path(settings.data_dir))
+    if urls.embedded:
+        print(f"started embedded {' and '.join(urls.embedded)} under {settings.data_dir}/", flush=True)
+    topology = load(Path(settings.topology) if settings.topology else None)
+    asyncio.run(run(make_plan(settings, topology, urls), urls, settings.data_dir))
+
+
+if __name__ == "__main__":
+    main()

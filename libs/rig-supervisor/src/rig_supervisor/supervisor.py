@@ -1,0 +1,132 @@
+"""Start every service and the edge as processes, restart the ones that die (with backoff), wake agents."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+import redis.asyncio as aioredis
+from rig_contracts import Names
+from rig_service.topology import SERVICE_PREFIX, ServiceSpec
+
+from rig_supervisor.backoff import Backoff
+from rig_supervisor.process import Child
+from rig_supervisor.waker import AgentWaker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """What to run: services (the edge last), their ports, the environment, and the agents to wake."""
+
+    services: list[ServiceSpec]
+    ports: dict[str, int]
+    env: dict[str, str]
+    redis_url: str
+    names: Names
+    agents: Sequence[str] = ()
+    agent_command: Sequence[str] = ()
+    agent_ports: dict[str, int] = field(default_factory=dict)
+    echo: bool = True
+
+    def url(self, name: str) -> str:
+        """Where a service listens."""
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def health_url(self, name: str) -> str:
+        """A service's `/healthz` (the edge answers its own under /services/edge/)."""
+        return f"{self.url(name)}{SERVICE_PREFIX}edge/healthz" if name == "edge" else f"{self.url(name)}/healthz"
+
+
+class Supervisor:
+    """Runs a plan until stopped."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.children: dict[str, Child] = {}
+        self.waker: AgentWaker | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._redis: aioredis.Redis | None = None
+
+    def _child(self, spec: ServiceSpec) -> Child:
+        env = dict(self.plan.env)
+        if spec.name == "edge":
+            env["RIG_UPSTREAMS"] = json.dumps({s.name: self.plan.url(s.name) for s in self.plan.services
+                                               if s.name != "edge"})
+        argv = [sys.executable, "-m", "rig_service.serve", spec.name, "--port", str(self.plan.ports[spec.name])]
+        return Child(spec.name, argv, env, echo=self.plan.echo)
+
+    def _agent_child(self, agent: str) -> Child:
+        port = str(self.plan.agent_ports.get(agent, 0))
+        argv = [part.replace("{agent}", agent).replace("{port}", port) for part in self.plan.agent_command]
+        if argv and argv[0] == "python":
+            argv[0] = sys.executable
+        return Child(agent, argv, self.plan.env, echo=self.plan.echo)
+
+    async def start(self) -> None:
+        """Start every service, then the agent waker."""
+        for spec in self.plan.services:
+            child = self._child(spec)
+            await child.start()
+            self.children[spec.name] = child
+            self._tasks.append(asyncio.create_task(self._keep_running(spec, child), name=f"keep {spec.name}"))
+        if self.plan.agents and self.plan.agent_command:
+            self._redis = aioredis.Redis.from_url(self.plan.redis_url)
+            self.waker = AgentWaker(self._redis, self.plan.names, self.plan.agents, self._agent_child)
+            self._tasks.append(asyncio.create_task(self.waker.run(), name="agent waker"))
+
+    async def _keep_running(self, spec: ServiceSpec, child: Child) -> None:
+        backoff = Backoff()
+        while True:
+            status = await child.wait()
+            if self._stopping:
+                return
+            delay = backoff.next_delay(time.monotonic() - child.started_at)
+            print(f"supervisor: {spec.name} exited with status {status}; restarting in {delay:.1f}s "
+                  f"(restart {child.restarts + 1})", flush=True)
+            await asyncio.sleep(delay)
+            if self._stopping:
+                return
+            child.restarts += 1
+            await child.start()
+
+    async def wait_healthy(self, timeout_s: float = 60.0) -> None:
+        """Wait until every service answers `/healthz`, or fail naming the ones that do not."""
+        deadline = time.monotonic() + timeout_s
+        pending = {spec.name for spec in self.plan.services}
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            while pending:
+                for name in sorted(pending):
+                    with contextlib.suppress(httpx.HTTPError):
+                        if (await client.get(self.plan.health_url(name))).status_code == 200:
+                            pending.discard(name)
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not healthy after {timeout_s:.0f}s: {', '.join(sorted(pending))}; "
+                                       "their output above says why")
+                await asyncio.sleep(0.1)
+
+    async def stop(self) -> None:
+        """Stop the waker, the agents, and every service (the edge first)."""
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        if self.waker is not None:
+            await self.waker.stop()
+        edge = self.children.get("edge")
+        if edge is not None:
+            await edge.stop()
+        await asyncio.gather(*(c.stop() for c in self.children.values()))
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._redis is not None:
+            await self._redis.aclose()

@@ -1,0 +1,1 @@
+"""The event store service (DESIGN.md sections 1 and 4)."""
