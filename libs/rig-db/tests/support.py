@@ -21,10 +21,11 @@ def heartbeat(subject: str = "o/r#1", agent: str = "dev-e-node") -> AgentHeartbe
 
 
 def spawn(role: str, *, database_url: str, redis_url: str, key_prefix: str, schema: str,
-          consumer: str = "c1", fault: str | None = None) -> subprocess.Popen[str]:
+          consumer: str = "c1", fault: str | None = None, min_idle_ms: int = 300) -> subprocess.Popen[str]:
     """Start the test worker program as a real process."""
     env = {**os.environ, "RIG_DATABASE_URL": database_url, "RIG_REDIS_URL": redis_url,
-           "RIG_KEY_PREFIX": key_prefix, "RIG_TEST_SCHEMA": schema, "RIG_TEST_CONSUMER": consumer}
+           "RIG_KEY_PREFIX": key_prefix, "RIG_TEST_SCHEMA": schema, "RIG_TEST_CONSUMER": consumer,
+           "RIG_TEST_MIN_IDLE_MS": str(min_idle_ms)}
     env.pop("RIG_FAULT_POINT", None)
     if fault:
         env["RIG_FAULT_POINT"] = fault

@@ -25,9 +25,13 @@ async def publish(client: aioredis.Redis, names: Names, events: Sequence[Event])
     await Publisher(client, names).publish([Outgoing.of(e, names.events) for e in events])
 
 
-@pytest.mark.parametrize("fault", ["consumer.after_read", "consumer.before_ack"])
+@pytest.mark.parametrize(("fault", "successor", "min_idle_ms"), [
+    ("consumer.after_read", "second", 300),    # another consumer reclaims the idle entries
+    ("consumer.before_ack", "second", 300),
+    ("consumer.before_ack", "first", 60_000),  # the same consumer, restarted, takes its own at once
+])
 async def test_consumer_killed_before_acknowledging_has_its_entries_handled_once_by_another(
-        fault, redis, redis_url, database_url, schema_suffix, key_prefix):
+        fault, successor, min_idle_ms, redis, redis_url, database_url, schema_suffix, key_prefix):
     schema = f"counting{schema_suffix}"
     names = Names(key_prefix)
     pool = await create_pool(database_url, schema)
@@ -43,7 +47,7 @@ async def test_consumer_killed_before_acknowledging_has_its_entries_handled_once
     pending = await redis.xpending(names.events, "counting")
     assert pending["pending"] == 40, "the killed consumer held its batch without acknowledging it"
 
-    second = spawn("consume", consumer="second", **common)
+    second = spawn("consume", consumer=successor, min_idle_ms=min_idle_ms, **common)
     try:
         async def all_acknowledged() -> bool:
             return (await redis.xpending(names.events, "counting"))["pending"] == 0

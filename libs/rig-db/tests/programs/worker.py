@@ -36,7 +36,8 @@ async def main(role: str) -> None:
     if role == "consume":
         bus.consumer(names.events, "counting", os.environ["RIG_TEST_CONSUMER"],
                      InboxProjection(pool, schema, counting.apply),
-                     ConsumerOptions(batch_size=50, block_ms=100, min_idle_ms=300, reclaim_every_s=0.2))
+                     ConsumerOptions(batch_size=50, block_ms=100, reclaim_every_s=0.2,
+                                     min_idle_ms=int(os.environ.get("RIG_TEST_MIN_IDLE_MS", "300"))))
     async with bus:
         print("ready", flush=True)
         if role == "relay":

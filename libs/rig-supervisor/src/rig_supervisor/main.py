@@ -31,10 +31,12 @@ def child_env(settings: SupervisorSettings, urls: ServerUrls) -> dict[str, str]:
 def make_plan(settings: SupervisorSettings, topology: Topology, urls: ServerUrls) -> Plan:
     """Every service present in the repository, then the edge, on the topology's ports."""
     services = [*topology.present(), topology.edge]
-    return Plan(services=services, ports={s.name: s.port for s in services}, env=child_env(settings, urls),
+    offset = settings.port_offset
+    return Plan(services=services, ports={s.name: s.port + offset for s in services}, env=child_env(settings, urls),
                 redis_url=urls.redis_url, names=Names(settings.key_prefix), agents=topology.agents.names,
                 agent_command=settings.agent_command or topology.agents.command,
-                agent_ports={a: topology.agents.port(a) for a in topology.agents.names})
+                agent_ports={a: topology.agents.port(a) + offset for a in topology.agents.names},
+                poll_s=settings.wake_poll_ms / 1000)
 
 
 def describe(plan: Plan, urls: ServerUrls, data_dir: str) -> str:

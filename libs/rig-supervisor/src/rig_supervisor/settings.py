@@ -13,4 +13,6 @@ class SupervisorSettings(CommonSettings):
                                  "topology.toml).")
     agent_command: list[str] | None = Field(default=None, description="Command that starts an agent process, as a "
                                             "JSON list with {agent} and {port}; default: the topology's.")
+    port_offset: int = Field(default=0, ge=0, le=50000, description="Added to every port of the topology, to run "
+                             "a second system beside one on the default ports.")
     wake_poll_ms: int = Field(default=50, ge=5, description="How often the wake lists are read.")

@@ -35,6 +35,7 @@ class Plan:
     agents: Sequence[str] = ()
     agent_command: Sequence[str] = ()
     agent_ports: dict[str, int] = field(default_factory=dict)
+    poll_s: float = 0.05
     echo: bool = True
 
     def url(self, name: str) -> str:
@@ -81,7 +82,8 @@ class Supervisor:
             self._tasks.append(asyncio.create_task(self._keep_running(spec, child), name=f"keep {spec.name}"))
         if self.plan.agents and self.plan.agent_command:
             self._redis = aioredis.Redis.from_url(self.plan.redis_url)
-            self.waker = AgentWaker(self._redis, self.plan.names, self.plan.agents, self._agent_child)
+            self.waker = AgentWaker(self._redis, self.plan.names, self.plan.agents, self._agent_child,
+                                    self.plan.poll_s)
             self._tasks.append(asyncio.create_task(self.waker.run(), name="agent waker"))
 
     async def _keep_running(self, spec: ServiceSpec, child: Child) -> None:

@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 WAKES = Counter("rig_supervisor_agent_wakes_total", "Agent processes started because work was waiting", ["agent"])
 
 
+QUICK_EXIT_S = 1.0
+"""An agent that exits sooner than this is started again only after a backoff."""
+
+
 class AgentWaker:
     """Polls the wake lists and keeps one process per agent pool running while there is work."""
 
@@ -76,12 +80,15 @@ class AgentWaker:
     async def _watch(self, agent: str, child: Child) -> None:
         status = await child.wait()
         ran_for = time.monotonic() - child.started_at
-        if status == 0:
+        if status == 0 and ran_for >= QUICK_EXIT_S:
             log.info("%s exited (idle)", agent)
             return
+        # A crash, or an exit at once while work still seems to wait (a busy marker outliving its agent):
+        # back off rather than start it again on every poll.
         delay = self._backoff[agent].next_delay(ran_for)
         self._not_before[agent] = time.monotonic() + delay
-        log.warning("%s exited with status %d; waking it again in %.1fs if work is waiting", agent, status, delay)
+        log.warning("%s exited with status %d after %.1fs; waking it again in %.1fs if work is waiting",
+                    agent, status, ran_for, delay)
 
     async def stop(self) -> None:
         """Stop every agent process."""

@@ -1,0 +1,1 @@
+"""A test-only producer service: writes events to its outbox on request; its relay publishes them."""

@@ -1,0 +1,1 @@
+CREATE TABLE produced (event_id uuid PRIMARY KEY, subject text NOT NULL);

@@ -1,0 +1,1 @@
+"""A test-only projection service: tallies events per subject, through the kit's inbox, rebuildable."""

@@ -1,0 +1,97 @@
+"""Plain helpers for the cross-service tests: build a system of real processes, mint tokens, wait for things."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import httpx
+
+from rig_contracts import Names
+from rig_identity import generate_keypair, mint
+from rig_service.topology import ServiceSpec, load
+from rig_supervisor.harness import System, pythonpath
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_SERVICES = Path(__file__).parent / "services"
+TEST_SPECS = {
+    "tally": ServiceSpec("tally", 0, "rig_tally.app:create_app", ("/tally",)),
+    "producer": ServiceSpec("producer", 0, "rig_producer.app:create_app", ("/produce",)),
+}
+KEYS = generate_keypair()
+
+
+def topology_file(folder: Path) -> Path:
+    """The real route table plus the test-only services."""
+    extra = "".join(f'\n[services.{s.name}]\nport = {19000 + i}\napp = "{s.app}"\npaths = {list(s.paths)!r}\n'
+                    for i, s in enumerate(TEST_SPECS.values()))
+    path = folder / "topology.toml"
+    path.write_text((ROOT / "topology.toml").read_text() + extra.replace("'", '"'))
+    return path
+
+
+def admin_token() -> str:
+    """A token with every right, signed with the key the test system trusts."""
+    return mint(KEYS[0], "cli:test", ["admin"])
+
+
+def build(names: Sequence[str], *, database_url: str, redis_url: str, key_prefix: str, schema_suffix: str,
+          folder: Path, agents: Sequence[str] = (), agent_command: Sequence[str] = (),
+          extra_env: dict[str, str] | None = None) -> System:
+    """A system of the named services (real ones from the topology, or test ones) as real processes."""
+    topology = load(topology_file(folder))
+    specs = [topology.spec(n) for n in names]
+    env = {**os.environ, "RIG_DATABASE_URL": database_url, "RIG_REDIS_URL": redis_url,
+           "RIG_KEY_PREFIX": key_prefix, "RIG_SCHEMA_SUFFIX": schema_suffix, "RIG_DATA_DIR": str(folder),
+           "RIG_TOKEN_PUBLIC_KEY": KEYS[1], "RIG_TOPOLOGY": str(folder / "topology.toml"),
+           "PYTHONPATH": pythonpath(TEST_SERVICES), "RIG_ENVIRONMENT": "test", **(extra_env or {})}
+    env.pop("RIG_FAULT_POINT", None)
+    return System(specs, env=env, redis_url=redis_url, names=Names(key_prefix), agents=agents,
+                  agent_command=agent_command, echo=os.environ.get("RIG_TEST_ECHO") == "1")
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "condition") -> None:
+    """Wait until `check()` is true (a service not answering yet counts as false), or fail saying what never happened."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await _quietly(check):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def _quietly(check: Callable[[], Awaitable[bool]]) -> bool:
+    try:
+        return await check()
+    except httpx.HTTPError:
+        return False
+
+
+async def get_json(url: str, token: str | None = None) -> dict:  # type: ignore[type-arg]
+    """GET a JSON document (with a bearer token when given)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(url, headers=headers)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+
+async def post_json(url: str, body: object, token: str | None = None) -> dict:  # type: ignore[type-arg]
+    """POST JSON and return the JSON answer."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(timeout=120) as client:
+        response = await client.post(url, json=body, headers=headers)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+
+async def whole_log(store_url: str, token: str) -> list[dict]:  # type: ignore[type-arg]
+    """Every event the store holds, paging through `GET /api/log`."""
+    events, after = [], 0
+    while True:
+        page = await get_json(f"{store_url}/api/log?after={after}&limit=1000", token)
+        if not page["events"]:
+            return events
+        events += page["events"]
+        after = page["next_after"]
