@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -32,7 +34,7 @@ async def dead_letter(redis: aioredis.Redis, names: Names, event: AgentHeartbeat
     await ensure_group(redis, names.events, GROUP)
     [entry_id] = await Publisher(redis, names).publish([Outgoing.of(event, names.events, {"repo": "o/r"})])
     assert entry_id is not None
-    delivered = await redis.xreadgroup(GROUP, CONSUMER, {names.events: ">"}, count=10)
+    delivered: Any = await redis.xreadgroup(GROUP, CONSUMER, {names.events: ">"}, count=10)
     assert [e.decode() for e, _ in delivered[0][1]] == [entry_id]
     if error:
         await redis.hset(names.errors(names.events, GROUP), entry_id, error)
@@ -115,7 +117,7 @@ async def test_retry_all_takes_the_letters_present_when_it_starts(redis, key_pre
                                       "deliveries": "1", "consumer": CONSUMER, "error": "again",
                                       "failed_at": letter.failed_at, "fields": json.dumps(letter.fields)})
 
-    assert await retry_all(redis, names, fail_again, batch=2) == 5
+    assert await retry_all(redis, names, fail_again, batch=2) == (5, [])
     assert seen == [e.id for e in events]
     again = await list_dead(redis, names)
     assert [d.event_id for d in again] == [e.id for e in events]
@@ -134,4 +136,19 @@ async def test_a_letter_whose_entry_was_trimmed_cannot_be_retried(redis, key_pre
     with pytest.raises(ValueError, match="rig replay"):
         await retry(redis, names, trimmed.dead_id)
     assert await count_dead(redis, names) == 2
+
+    assert await retry_all(redis, names) == (1, [trimmed.dead_id])
+    assert [d.dead_id for d in await list_dead(redis, names)] == [trimmed.dead_id]
     assert letter.fields
+
+
+async def test_two_operators_retrying_the_same_letter_send_it_back_once(redis, key_prefix):
+    names = Names(key_prefix)
+    await dead_letter(redis, names, heartbeat())
+    [letter] = await list_dead(redis, names)
+
+    outcomes = await asyncio.gather(*(retry(redis, names, letter.dead_id) for _ in range(5)), return_exceptions=True)
+
+    assert len([o for o in outcomes if isinstance(o, str)]) == 1
+    assert all(isinstance(o, KeyError) for o in outcomes if not isinstance(o, str))
+    assert await redis.xlen(names.events) == 2

@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from rig_contracts import Names
 from rig_service.faults import NO_FAULTS, FaultPoints
 
@@ -148,6 +148,9 @@ class StreamConsumer:
             await asyncio.sleep(self._options.reclaim_every_s)
             try:
                 await self.reclaim_once()
+            except (RedisError, OSError) as error:
+                log.warning("reclaim sweep of %s/%s could not reach Valkey (%s); retrying in %.1fs",
+                            self.stream, self.group, error, self._options.reclaim_every_s)
             except Exception:
                 log.exception("reclaim sweep of %s/%s failed; retrying in %.1fs",
                               self.stream, self.group, self._options.reclaim_every_s)

@@ -84,7 +84,7 @@ async def list_dead(client: aioredis.Redis, names: Names, count: int = 100, *,
     """Up to `count` dead letters, oldest first; `after` (a dead id) pages on past the ones already seen."""
     start = f"({after}" if after else "-"
     rows = await client.xrange(names.dead, min=start, max="+", count=count)
-    return [DeadLetter.from_entry(_text(dead_id), decode_fields(raw or {})) for dead_id, raw in rows]
+    return [DeadLetter.from_entry(_text(dead_id), decode_fields(raw or {})) for dead_id, raw in rows or []]
 
 
 async def count_dead(client: aioredis.Redis, names: Names) -> int:
@@ -104,7 +104,7 @@ async def retry(client: aioredis.Redis, names: Names, dead_id: str) -> str:
                 # WATCH makes the MULTI fail if another retry or drop took this letter between reading and writing.
                 await pipe.watch(names.dead)
                 letter = _sendable(await get(pipe, names, dead_id))
-                pipe.multi()
+                pipe.multi()  # type: ignore[no-untyped-call]
                 pipe.xadd(letter.stream, cast("Any", letter.fields))
                 pipe.xdel(names.dead, dead_id)
                 new_id, _deleted = await pipe.execute()
@@ -116,29 +116,34 @@ async def retry(client: aioredis.Redis, names: Names, dead_id: str) -> str:
 
 async def retry_all(client: aioredis.Redis, names: Names,
                     on_retried: Callable[[DeadLetter, str], Awaitable[None]] | None = None,
-                    batch: int = 100) -> int:
-    """Retry every dead letter present when called (not ones that fail again meanwhile); return how many.
+                    batch: int = 100) -> tuple[int, list[str]]:
+    """Retry every dead letter present when called (not ones that fail again meanwhile).
 
+    Returns how many went back, and the ids of those left in place because they kept no fields to send.
     `on_retried(letter, new_entry_id)` is awaited after each one, e.g. to show progress.
     """
     newest = await client.xrevrange(names.dead, count=1)
     if not newest:
-        return 0
+        return 0, []
     last = _text(newest[0][0])
     retried, after = 0, None
+    unsendable: list[str] = []
     while letters := await list_dead(client, names, batch, after=after):
         for letter in letters:
             if _id_after(letter.dead_id, last):
-                return retried
+                return retried, unsendable
             try:
                 new_id = await retry(client, names, letter.dead_id)
             except KeyError:
                 continue  # somebody else retried or dropped it meanwhile: nothing left to do for it
+            except ValueError:
+                unsendable.append(letter.dead_id)
+                continue
             retried += 1
             if on_retried is not None:
                 await on_retried(letter, new_id)
         after = letters[-1].dead_id
-    return retried
+    return retried, unsendable
 
 
 async def drop(client: aioredis.Redis, names: Names, dead_id: str) -> None:

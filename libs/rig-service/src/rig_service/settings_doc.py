@@ -22,6 +22,9 @@ from pydantic_settings import BaseSettings
 
 SETTINGS_CLASSES: list[str] = [
     "rig_service.settings:CommonSettings",
+    "rig_supervisor.settings:SupervisorSettings",
+    "rig_cli.settings:CliSettings",
+    "rig_eventstore.settings:EventStoreSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 

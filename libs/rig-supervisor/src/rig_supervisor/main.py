@@ -45,7 +45,8 @@ def describe(plan: Plan, urls: ServerUrls, data_dir: str) -> str:
     lines.append(f"  edge        {plan.url('edge')}   (one base URL for agents, hooks and people)")
     lines += [f"  {s.name:<11} {plan.url(s.name)}" for s in plan.services if s.name != "edge"]
     for name, kind, url in (("postgres", "postgres", urls.database_url), ("valkey", "redis", urls.redis_url)):
-        lines.append(f"  {name:<11} {url}{f'   (embedded, data in {data_dir}/{kind})' if kind in urls.embedded else ''}")
+        where = f"   (embedded, data in {data_dir}/{kind})" if kind in urls.embedded else ""
+        lines.append(f"  {name:<11} {url}{where}")
     lines.append("  health      curl " + plan.url("edge") + "/services/<name>/healthz   ·   status: rig status")
     lines.append("Press Ctrl-C to stop everything.")
     return "\n".join(lines)
