@@ -8,9 +8,9 @@ import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
-
 from rig_contracts import Names
 from rig_identity import generate_keypair, mint
 from rig_service.topology import ServiceSpec, load
@@ -55,7 +55,7 @@ def build(names: Sequence[str], *, database_url: str, redis_url: str, key_prefix
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "condition") -> None:
-    """Wait until `check()` is true (a service not answering yet counts as false), or fail saying what never happened."""
+    """Wait until `check()` is true (a service not answering counts as false), or fail saying what never happened."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not await _quietly(check):
         if asyncio.get_running_loop().time() > deadline:
@@ -70,27 +70,28 @@ async def _quietly(check: Callable[[], Awaitable[bool]]) -> bool:
         return False
 
 
-async def get_json(url: str, token: str | None = None) -> dict:  # type: ignore[type-arg]
+async def get_json(url: str, token: str | None = None) -> dict[str, Any]:
     """GET a JSON document (with a bearer token when given)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.get(url, headers=headers)
         response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
 
-async def post_json(url: str, body: object, token: str | None = None) -> dict:  # type: ignore[type-arg]
+async def post_json(url: str, body: object, token: str | None = None) -> dict[str, Any]:
     """POST JSON and return the JSON answer."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with httpx.AsyncClient(timeout=120) as client:
         response = await client.post(url, json=body, headers=headers)
         response.raise_for_status()
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()
 
 
-async def whole_log(store_url: str, token: str) -> list[dict]:  # type: ignore[type-arg]
+async def whole_log(store_url: str, token: str) -> list[dict[str, Any]]:
     """Every event the store holds, paging through `GET /api/log`."""
-    events, after = [], 0
+    events: list[dict[str, Any]] = []
+    after = 0
     while True:
         page = await get_json(f"{store_url}/api/log?after={after}&limit=1000", token)
         if not page["events"]:

@@ -11,8 +11,7 @@ import sys
 import time
 
 import httpx
-import psutil
-
+import psutil  # type: ignore[import-untyped]
 from rig_service.topology import load
 from rig_testing.servers import port_open
 
@@ -59,5 +58,6 @@ def test_make_run_serves_every_service_through_the_edge_and_stops_cleanly(tmp_pa
     left = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert left == [], f"processes left behind: {[p.cmdline() for p in left]}"
     data_dir = str(tmp_path / ".rig")
-    strays = [p.pid for p in psutil.process_iter(["cmdline"]) if any(data_dir in part for part in p.info["cmdline"] or ())]
+    strays = [p.pid for p in psutil.process_iter(["cmdline"])
+              if any(data_dir in part for part in p.info["cmdline"] or ())]
     assert strays == [], "the embedded servers stopped with the supervisor"

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import TypedDict
 
 import asyncpg
 from support import admin_token, build, eventually, get_json, post_json, rig, whole_log
 
 
-def servers(**fixtures):
-    return {k: fixtures[k] for k in ("database_url", "redis_url", "key_prefix", "schema_suffix")}
+class Servers(TypedDict):
+    database_url: str
+    redis_url: str
+    key_prefix: str
+    schema_suffix: str
+
+
+def servers(database_url: str, redis_url: str, key_prefix: str, schema_suffix: str) -> Servers:
+    return Servers(database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
+                   schema_suffix=schema_suffix)
 
 
 async def applied_count(system) -> int:

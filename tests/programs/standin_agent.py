@@ -4,9 +4,9 @@ import argparse
 import asyncio
 import os
 import time
+from pathlib import Path
 
 import redis.asyncio as aioredis
-
 from rig_contracts import Names
 
 
@@ -18,7 +18,7 @@ async def main() -> None:
     started = time.time()
     names = Names(os.environ.get("RIG_KEY_PREFIX", ""))
     client = aioredis.Redis.from_url(os.environ["RIG_REDIS_URL"])
-    with open(os.environ["RIG_TEST_WAKE_LOG"], "a") as log:
+    with Path(os.environ["RIG_TEST_WAKE_LOG"]).open("a") as log:  # noqa: ASYNC230 - one line, before any work
         log.write(f"{args.agent} {started}\n")
     while await client.lpop(names.signal(args.agent)) is not None:
         await asyncio.sleep(float(os.environ.get("RIG_TEST_WORK_S", "0.05")))

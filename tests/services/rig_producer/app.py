@@ -4,7 +4,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
-
 from rig_contracts.catalogue import AgentHeartbeatEvent
 from rig_db import outbox
 from rig_kit import ServiceKit
@@ -30,8 +29,8 @@ def create_app() -> FastAPI:
     async def produce(request: Produce) -> dict[str, list[str]]:
         ids: list[str] = []
         for start in range(0, request.count, request.batch):
-            events = [AgentHeartbeatEvent.of(source="agent:producer", subject=f"{request.prefix}#{i % request.subjects + 1}",
-                                             key=f"hb:{i}", data={"agent": "producer"})
+            events = [AgentHeartbeatEvent.of(source="agent:producer", key=f"hb:{i}", data={"agent": "producer"},
+                                             subject=f"{request.prefix}#{i % request.subjects + 1}")
                       for i in range(start, min(start + request.batch, request.count))]
             async with kit.pool.acquire() as conn, conn.transaction():
                 await conn.executemany("INSERT INTO produced (event_id, subject) VALUES ($1, $2)",
