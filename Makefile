@@ -27,6 +27,9 @@ lint: sync
 
 bench: sync
 	$(PY) -m bench.foundation
+	$(PY) -m bench.eventstore
+	$(PY) -m bench.wake
+	$(PY) -m bench.edge
 
 docs: sync
 	$(PY) -m rig_contracts.schema

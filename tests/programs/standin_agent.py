@@ -1,26 +1,25 @@
 """A stand-in agent for the waking tests: notes when it started, takes its wake entries, exits when idle."""
 
-import argparse
-import asyncio
 import os
+import sys
 import time
-from pathlib import Path
 
-import redis.asyncio as aioredis
-from rig_contracts import Names
+# Noted before anything heavy is imported: the moment the command is running.
+STARTED = time.time()
+with open(os.environ["RIG_TEST_WAKE_LOG"], "a") as wake_log:
+    wake_log.write(f"{sys.argv[sys.argv.index('--agent') + 1]} {STARTED}\n")
+
+import asyncio  # noqa: E402
+
+import redis.asyncio as aioredis  # noqa: E402
+from rig_contracts import Names  # noqa: E402
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--agent", required=True)
-    parser.add_argument("--port", type=int, default=0)
-    args = parser.parse_args()
-    started = time.time()
+    agent = sys.argv[sys.argv.index("--agent") + 1]
     names = Names(os.environ.get("RIG_KEY_PREFIX", ""))
     client = aioredis.Redis.from_url(os.environ["RIG_REDIS_URL"])
-    with Path(os.environ["RIG_TEST_WAKE_LOG"]).open("a") as log:  # noqa: ASYNC230 - one line, before any work
-        log.write(f"{args.agent} {started}\n")
-    while await client.lpop(names.signal(args.agent)) is not None:
+    while await client.lpop(names.signal(agent)) is not None:
         await asyncio.sleep(float(os.environ.get("RIG_TEST_WORK_S", "0.05")))
     await client.aclose()
 

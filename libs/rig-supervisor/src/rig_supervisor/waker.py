@@ -21,7 +21,7 @@ WAKES = Counter("rig_supervisor_agent_wakes_total", "Agent processes started bec
 
 
 QUICK_EXIT_S = 1.0
-"""An agent that exits sooner than this is started again only after a backoff."""
+"""An agent that exits sooner than this while work still waits is started again only after a backoff."""
 
 
 class AgentWaker:
@@ -80,14 +80,20 @@ class AgentWaker:
     async def _watch(self, agent: str, child: Child) -> None:
         status = await child.wait()
         ran_for = time.monotonic() - child.started_at
-        if status == 0 and ran_for >= QUICK_EXIT_S:
-            log.info("%s exited (idle)", agent)
+        try:
+            still_waiting = (await self.waiting()).get(agent, 0)
+        except (RedisError, OSError):
+            still_waiting = 1
+        if status == 0 and (still_waiting == 0 or ran_for >= QUICK_EXIT_S):
+            self._backoff[agent] = Backoff()
+            self._not_before.pop(agent, None)
+            log.info("%s exited (idle after %.1fs)", agent, ran_for)
             return
-        # A crash, or an exit at once while work still seems to wait (a busy marker outliving its agent):
+        # A crash, or an exit at once while work still waits (a busy marker outliving its agent):
         # back off rather than start it again on every poll.
         delay = self._backoff[agent].next_delay(ran_for)
         self._not_before[agent] = time.monotonic() + delay
-        log.warning("%s exited with status %d after %.1fs; waking it again in %.1fs if work is waiting",
+        log.warning("%s exited with status %d after %.1fs with work waiting; waking it again in %.1fs",
                     agent, status, ran_for, delay)
 
     async def stop(self) -> None:
