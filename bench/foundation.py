@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import asyncpg
 import redis.asyncio as aioredis
+
+from bench.report import Figure, write
 from rig_bus import Delivery, Outgoing, Publisher
 from rig_bus.bus import RedisBus
 from rig_bus.consumer import ConsumerOptions
@@ -20,8 +22,6 @@ from rig_db.migrations import Migration, library_migrations, migrate
 from rig_db.pool import create_pool
 from rig_db.relay import OutboxRelay
 from rig_testing import servers
-
-from bench.report import Figure, write
 
 EVENTS = 50_000
 RELAY_TARGET, CONSUME_TARGET = 20_000.0, 5_000.0

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from rig_contracts import Names
 from rig_identity import generate_keypair, mint
 from rig_service.topology import ServiceSpec, load

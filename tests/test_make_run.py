@@ -12,6 +12,7 @@ import time
 
 import httpx
 import psutil  # type: ignore[import-untyped]
+
 from rig_service.topology import load
 from rig_testing.servers import port_open
 

@@ -12,6 +12,7 @@ with open(os.environ["RIG_TEST_WAKE_LOG"], "a") as wake_log:
 import asyncio  # noqa: E402
 
 import redis.asyncio as aioredis  # noqa: E402
+
 from rig_contracts import Names  # noqa: E402
 
 

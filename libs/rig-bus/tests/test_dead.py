@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+
 from rig_bus import Outgoing, Publisher
 from rig_bus.dead import count_dead, drop, list_dead, retry, retry_all
 from rig_bus.groups import ensure_group

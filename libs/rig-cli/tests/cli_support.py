@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 from click.testing import CliRunner, Result
 from fastapi import FastAPI
+
 from rig_cli.main import app
 from rig_testing.servers import free_port
 

@@ -6,6 +6,7 @@ import pytest
 import redis.asyncio as aioredis
 from cli_support import environment, json_of, rig, write_topology
 from redis.exceptions import NoPermissionError, ResponseError
+
 from rig_contracts import Names
 
 

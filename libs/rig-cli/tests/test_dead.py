@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cli_support import environment, json_of, rig
+
 from rig_bus import Outgoing, Publisher
 from rig_bus.groups import ensure_group
 from rig_bus.messages import decode_fields

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cli_edge import EdgeState, create_edge
 from cli_support import environment, rig, served, write_topology
+
 from rig_identity.keys import load_or_create
 from rig_identity.tokens import generate_keypair
 

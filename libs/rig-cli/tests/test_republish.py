@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import click
 import pytest
 from cli_support import environment, json_of, rig, write_topology
+
 from rig_bus.messages import decode_fields
 from rig_cli.republish import parse_since
 from rig_contracts import Names, event_from_json

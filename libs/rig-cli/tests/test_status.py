@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cli_edge import EdgeState, create_edge
 from cli_support import environment, json_of, rig, served, write_topology
+
 from rig_cli.status import group_lag
 from rig_contracts import Names
 from rig_identity.keys import load_or_create

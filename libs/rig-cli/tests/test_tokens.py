@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cli_support import environment, rig
+
 from rig_identity.keys import key_paths
 from rig_identity.tokens import generate_keypair, verify
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from rig_contracts import EVENT_TYPES, Envelope, UnknownEventType, event_from_json, parse_event
 from rig_contracts.catalogue import IssueApprovedEvent
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
+
 from rig_contracts import new_event_id
 from rig_contracts.catalogue import AgentHeartbeatEvent, IssueCancelledEvent
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+
 from rig_contracts import EVENT_TYPES, Names, payloads
 from rig_contracts.envelope import Envelope, Payload
 from rig_contracts.schema import (

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from rig_contracts import EventVersionError, parse_event
 from rig_contracts.catalogue import IssueAssignedEvent
 from rig_contracts.parsing import CURRENT_VERSIONS

@@ -11,6 +11,8 @@ import pytest
 import redis.asyncio as aioredis
 from programs import counting
 from redis.exceptions import RedisError
+from support import eventually, heartbeat, spawn, stop, wait_exit
+
 from rig_bus import Delivery, Outgoing, Publisher
 from rig_bus.bus import RedisBus
 from rig_bus.consumer import ConsumerOptions
@@ -18,7 +20,6 @@ from rig_contracts import Event, Names
 from rig_db.inbox import InboxProjection
 from rig_db.pool import create_pool
 from rig_service.faults import FAULT_EXIT_STATUS
-from support import eventually, heartbeat, spawn, stop, wait_exit
 
 
 async def publish(client: aioredis.Redis, names: Names, events: Sequence[Event]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from rig_db.migrations import Migration, folder_migrations, library_migrations, migrate
 from rig_db.pool import create_pool, schema_name
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from programs import counting
+from support import eventually, heartbeat, spawn, stop, wait_exit
+
 from rig_bus import Publisher
 from rig_bus.messages import decode_fields
 from rig_contracts import Names, event_from_json
@@ -14,7 +16,6 @@ from rig_db import outbox
 from rig_db.pool import create_pool
 from rig_db.relay import OutboxRelay, republish_since
 from rig_service.faults import FAULT_EXIT_STATUS
-from support import eventually, heartbeat, spawn, stop, wait_exit
 
 
 async def stream_ids(client: aioredis.Redis, stream: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 import redis.asyncio as aioredis
+
 from rig_embedded.servers import resolve
 
 

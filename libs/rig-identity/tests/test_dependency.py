@@ -12,6 +12,7 @@ import httpx
 import jwt
 import pytest
 from fastapi import Depends, FastAPI
+
 from rig_contracts.catalogue import TokenRevokedEvent
 from rig_identity import Authenticator, Principal, RevocationSet, generate_keypair, mint
 

@@ -6,6 +6,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from rig_identity.keys import key_paths, load_or_create
 from rig_identity.tokens import mint, verify
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+
 from rig_contracts.catalogue import AgentHeartbeatEvent, TokenRevokedEvent
 from rig_identity.revocation import REVOKED_TOKENS_SQL, RevocationSet, load, prune_recorded, record
 

@@ -12,6 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
 from rig_identity.tokens import ISSUER, SCOPES, InvalidToken, Principal, generate_keypair, mint, verify
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from rig_service.faults import FAULT_EXIT_STATUS
 
 PROGRAM = """

@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
 from prometheus_client import Counter
+
 from rig_service.health import Check, health_router, postgres_check, redis_check
 from rig_testing.servers import PrivateRedis
 

@@ -7,6 +7,7 @@ import os
 import pytest
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import SettingsConfigDict
+
 from rig_service.settings import CommonSettings
 
 REAL_KEY = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIGq3cM0Ta0aFhG0kFL3bS2yA9h7\n-----END PRIVATE KEY-----\n"

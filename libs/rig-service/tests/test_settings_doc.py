@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
+
 from rig_service.settings import CommonSettings
 from rig_service.settings_doc import SETTINGS_CLASSES, load_class, main, render, render_classes
 

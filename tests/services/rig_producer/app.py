@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
+
 from rig_contracts.catalogue import AgentHeartbeatEvent
 from rig_db import outbox
 from rig_kit import ServiceKit

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI
+
 from rig_bus.consumer import ConsumerOptions
 from rig_contracts import Event
 from rig_kit import Projection, ServiceKit

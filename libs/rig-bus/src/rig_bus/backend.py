@@ -6,11 +6,10 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
-from rig_contracts import Names
-from rig_service.faults import NO_FAULTS, FaultPoints
-
 from rig_bus.consumer import DEFAULT_OPTIONS, BatchHandler, ConsumerOptions
 from rig_bus.messages import Outgoing
+from rig_contracts import Names
+from rig_service.faults import NO_FAULTS, FaultPoints
 
 
 class Publishes(Protocol):

@@ -8,13 +8,13 @@ from types import TracebackType
 
 import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
-from rig_contracts import Names
-from rig_service.faults import NO_FAULTS, FaultPoints
 
 from rig_bus.consumer import DEFAULT_OPTIONS, BatchHandler, ConsumerOptions, StreamConsumer
 from rig_bus.groups import group_covers
 from rig_bus.publish import Publisher
 from rig_bus.trim import Trimmer
+from rig_contracts import Names
+from rig_service.faults import NO_FAULTS, FaultPoints
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from faststream import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.exceptions import RedisError, ResponseError
-from rig_contracts import Names
-from rig_service.faults import NO_FAULTS, FaultPoints
 
 from rig_bus.groups import ensure_group
 from rig_bus.messages import Delivery, decode_fields
 from rig_bus.metrics import BATCH_SECONDS, FAILED, HANDLED
 from rig_bus.reclaim import Reclaimer
+from rig_contracts import Names
+from rig_service.faults import NO_FAULTS, FaultPoints
 
 log = logging.getLogger(__name__)
 

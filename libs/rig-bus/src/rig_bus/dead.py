@@ -14,10 +14,10 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
-from rig_contracts import Names
-from rig_contracts.entries import EVENT_FIELD
 
 from rig_bus.messages import decode_fields
+from rig_contracts import Names
+from rig_contracts.entries import EVENT_FIELD
 
 WATCH_ATTEMPTS = 20
 """How often a retry reads the dead letter again when `rig:dead` changed under it before giving up."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
-from rig_contracts import Names
 
 from rig_bus.messages import Outgoing
 from rig_bus.metrics import DUPLICATES, PUBLISHED
+from rig_contracts import Names
 
 PUBLISH_TTL_SECONDS = 8 * 24 * 3600
 """How long `published:{id}` is kept: longer than the outbox keeps rows (7 days), so a republish is recognised."""

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from rig_contracts import Names
 
 from rig_bus.messages import Delivery, decode_fields
 from rig_bus.metrics import DEAD, RECLAIMED
+from rig_contracts import Names
 
 log = logging.getLogger(__name__)
 

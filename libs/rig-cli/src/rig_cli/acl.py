@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 import click
 import redis.asyncio as aioredis
 from rich.table import Table
+
+from rig_cli import bootstrap
 from rig_contracts import Names
 from rig_contracts.names import AGENTS
 from rig_identity.acl import ensure_agent_user
-
-from rig_cli import bootstrap
 
 PASSWORD_ENV_PREFIX = "RIG_ACL_PASSWORD_"  # noqa: S105 - the prefix of a variable name, not a password
 """An agent's password is taken from `RIG_ACL_PASSWORD_<AGENT>` (upper case, dashes as underscores) when set."""

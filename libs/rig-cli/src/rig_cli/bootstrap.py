@@ -24,11 +24,11 @@ from redis.exceptions import AuthenticationError, NoPermissionError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rich.console import Console
+
+from rig_cli.settings import CliSettings
 from rig_contracts import Names
 from rig_identity.keys import key_paths, load_or_create
 from rig_service.topology import Topology, load
-
-from rig_cli.settings import CliSettings
 
 if TYPE_CHECKING:
     from rig_embedded.servers import ServerUrls

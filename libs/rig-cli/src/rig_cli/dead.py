@@ -9,10 +9,10 @@ from typing import TypeVar
 import click
 from rich.progress import Progress
 from rich.table import Table
-from rig_bus import dead as letters
-from rig_contracts import Names
 
+from rig_bus import dead as letters
 from rig_cli import bootstrap
+from rig_contracts import Names
 
 T = TypeVar("T")
 

@@ -9,9 +9,9 @@ from typing import Any, Self
 
 import click
 import httpx
-from rig_identity.tokens import ADMIN, mint
 
 from rig_cli.bootstrap import SigningKey
+from rig_identity.tokens import ADMIN, mint
 
 
 class AdminToken:

@@ -14,12 +14,12 @@ import asyncpg
 import click
 import redis.asyncio as aioredis
 from rich.table import Table
+
 from rig_bus import Publisher
+from rig_cli import bootstrap
 from rig_contracts import Names
 from rig_db.pool import create_pool, schema_name
 from rig_db.relay import RETENTION, republish_since
-
-from rig_cli import bootstrap
 
 _AGO = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 

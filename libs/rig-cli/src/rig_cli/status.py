@@ -10,11 +10,11 @@ from typing import Any, cast
 import click
 import redis.asyncio as aioredis
 from rich.table import Table
-from rig_contracts import Names
 
 from rig_cli import bootstrap
 from rig_cli.edge import AdminToken, Edge
 from rig_cli.settings import CliSettings
+from rig_contracts import Names
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 

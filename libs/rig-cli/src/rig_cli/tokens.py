@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from rig_identity.keys import key_paths, load_or_create
-from rig_identity.tokens import DEFAULT_TTL, SCOPES, mint
 
 from rig_cli import bootstrap
+from rig_identity.keys import key_paths, load_or_create
+from rig_identity.tokens import DEFAULT_TTL, SCOPES, mint
 
 
 @click.group("tokens")

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 from prometheus_client import Counter
+
 from rig_bus import Delivery
 from rig_contracts import Event
 

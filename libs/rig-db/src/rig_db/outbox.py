@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
+
 from rig_contracts import Envelope
 
 NOTIFY_CHANNEL = "rig_outbox"

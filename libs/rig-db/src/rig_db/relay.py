@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 import asyncpg
 from prometheus_client import Counter, Gauge
 from redis.exceptions import RedisError
+
 from rig_bus import Outgoing
 from rig_bus.backend import Publishes
 from rig_contracts.entries import EVENT_FIELD
-from rig_service.faults import NO_FAULTS, FaultPoints
-
 from rig_db.outbox import NOTIFY_CHANNEL
+from rig_service.faults import NO_FAULTS, FaultPoints
 
 log = logging.getLogger(__name__)
 

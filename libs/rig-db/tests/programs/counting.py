@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
+
 from rig_contracts import Event
 from rig_db.migrations import Migration, library_migrations, migrate
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from programs import counting
 from rig_bus.bus import RedisBus
 from rig_bus.consumer import ConsumerOptions
 from rig_contracts import Names
@@ -20,8 +21,6 @@ from rig_db.pool import create_pool
 from rig_db.relay import OutboxRelay
 from rig_service.faults import FaultPoints
 from rig_service.settings import CommonSettings
-
-from programs import counting
 
 
 async def main(role: str) -> None:

@@ -7,9 +7,8 @@ import signal
 import threading
 from pathlib import Path
 
-from rig_service.settings import CommonSettings
-
 from rig_embedded.servers import resolve
+from rig_service.settings import CommonSettings
 
 
 def main() -> None:

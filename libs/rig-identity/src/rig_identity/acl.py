@@ -11,6 +11,7 @@ import hashlib
 import re
 
 import redis.asyncio as aioredis
+
 from rig_contracts.names import Names
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")

@@ -6,8 +6,8 @@ from typing import Annotated
 import uuid_utils
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
-from rig_identity import Principal
 
+from rig_identity import Principal
 from rig_kit.kit import ServiceKit
 from rig_kit.rebuild import Rebuilder
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from rig_service.health import health_router, postgres_check
 
 from rig_kit.admin import admin_router
 from rig_kit.kit import ServiceKit
+from rig_service.health import health_router, postgres_check
 
 
 def service_app(kit: ServiceKit, *routers: APIRouter, title: str | None = None) -> FastAPI:

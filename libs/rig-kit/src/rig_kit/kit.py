@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from fastapi import FastAPI
+
 from rig_bus import Bus, connect
 from rig_bus.consumer import BatchHandler, ConsumerOptions, StreamConsumer
 from rig_contracts import Event, Names
@@ -26,10 +27,9 @@ from rig_identity import REVOKED_TOKENS_SQL, Authenticator, RevocationSet
 from rig_identity.keys import load_or_create
 from rig_identity.revocation import load as load_revocations
 from rig_identity.revocation import record as record_revocation
+from rig_kit.rebuild import Rebuilder, Reset
 from rig_service.faults import FaultPoints
 from rig_service.settings import CommonSettings
-
-from rig_kit.rebuild import Rebuilder, Reset
 
 if TYPE_CHECKING:
     from rig_db.inbox import Apply

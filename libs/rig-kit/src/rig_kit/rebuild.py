@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
+
 from rig_bus import Delivery
 from rig_bus.consumer import StreamConsumer
 from rig_contracts.entries import EVENT_FIELD

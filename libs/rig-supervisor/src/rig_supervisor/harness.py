@@ -10,7 +10,6 @@ from types import TracebackType
 
 from rig_contracts import Names
 from rig_service.topology import ServiceSpec
-
 from rig_supervisor.supervisor import Plan, Supervisor
 
 

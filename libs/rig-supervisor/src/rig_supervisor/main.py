@@ -13,7 +13,6 @@ from rig_embedded.servers import ServerUrls, resolve
 from rig_identity.keys import load_or_create
 from rig_service.serve import quiet_libraries
 from rig_service.topology import Topology, load
-
 from rig_supervisor.settings import SupervisorSettings
 from rig_supervisor.supervisor import Plan, Supervisor
 

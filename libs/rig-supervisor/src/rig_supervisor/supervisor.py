@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import httpx
 import redis.asyncio as aioredis
+
 from rig_contracts import Names
 from rig_service.topology import SERVICE_PREFIX, ServiceSpec
-
 from rig_supervisor.backoff import Backoff
 from rig_supervisor.process import Child
 from rig_supervisor.waker import AgentWaker

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 import redis.asyncio as aioredis
 from prometheus_client import Counter
 from redis.exceptions import RedisError
-from rig_contracts import Names
 
+from rig_contracts import Names
 from rig_supervisor.backoff import Backoff
 from rig_supervisor.process import Child
 

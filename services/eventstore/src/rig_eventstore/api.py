@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
-from rig_identity import Principal
-from rig_kit import ServiceKit
 
 from rig_eventstore import store
 from rig_eventstore.replay import NotCaughtUpError, replay
 from rig_eventstore.settings import EventStoreSettings
+from rig_identity import Principal
+from rig_kit import ServiceKit
 
 MAX_PAGE = 1000
 

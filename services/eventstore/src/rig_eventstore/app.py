@@ -7,13 +7,13 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI
-from rig_bus.consumer import ConsumerOptions
-from rig_kit import ServiceKit
-from rig_kit.app import service_app
 
+from rig_bus.consumer import ConsumerOptions
 from rig_eventstore.api import api_router
 from rig_eventstore.handlers import appender
 from rig_eventstore.settings import EventStoreSettings
+from rig_kit import ServiceKit
+from rig_kit.app import service_app
 
 log = logging.getLogger(__name__)
 

@@ -6,14 +6,14 @@ import logging
 from collections.abc import Sequence
 
 from prometheus_client import Counter
+
 from rig_bus import Delivery
 from rig_bus.consumer import BatchHandler
 from rig_contracts import Event
 from rig_contracts.entries import EVENT_FIELD
 from rig_contracts.parsing import UnknownEventType, parse_event
-from rig_kit import ServiceKit
-
 from rig_eventstore import store
+from rig_kit import ServiceKit
 
 log = logging.getLogger(__name__)
 

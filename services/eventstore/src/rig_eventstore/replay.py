@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from rig_eventstore import store
 from rig_kit import ServiceKit
 from rig_kit.rebuild import END_FIELD, replay_entry
-
-from rig_eventstore import store
 
 log = logging.getLogger(__name__)
 
