@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from support import admin_token, build, eventually, get_json, post_json, whole_log
+from system_support import admin_token, build, eventually, get_json, post_json, whole_log
 
 
 async def test_burst_of_10000_with_a_store_restart_in_the_middle(

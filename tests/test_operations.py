@@ -7,7 +7,7 @@ import json
 from typing import TypedDict
 
 import asyncpg
-from support import admin_token, build, eventually, get_json, post_json, rig, whole_log
+from system_support import admin_token, build, eventually, get_json, post_json, rig, whole_log
 
 
 class Servers(TypedDict):

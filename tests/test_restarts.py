@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from support import admin_token, build, eventually, get_json, post_json, whole_log
+from system_support import admin_token, build, eventually, get_json, post_json, whole_log
 
 
 async def test_killed_services_are_restarted_and_every_event_arrives_once(

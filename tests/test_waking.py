@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from support import build, eventually
+from system_support import build, eventually
 
 STANDIN = Path(__file__).parent / "programs" / "standin_agent.py"
 

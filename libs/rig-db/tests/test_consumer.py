@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 from programs import counting
 from redis.exceptions import RedisError
-from support import eventually, heartbeat, spawn, stop, wait_exit
+from db_support import eventually, heartbeat, spawn, stop, wait_exit
 
 from rig_bus import Delivery, Outgoing, Publisher
 from rig_bus.bus import RedisBus

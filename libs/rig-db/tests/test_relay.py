@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 from programs import counting
-from support import eventually, heartbeat, spawn, stop, wait_exit
+from db_support import eventually, heartbeat, spawn, stop, wait_exit
 
 from rig_bus import Publisher
 from rig_bus.messages import decode_fields

@@ -25,6 +25,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_supervisor.settings:SupervisorSettings",
     "rig_cli.settings:CliSettings",
     "rig_eventstore.settings:EventStoreSettings",
+    "rig_edge.settings:EdgeSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 
