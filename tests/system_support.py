@@ -106,7 +106,7 @@ def rig(*args: str, system: System, database_url: str, redis_url: str, key_prefi
     """Run the operator's `rig` command against a test system, as a person would."""
     env = {**os.environ, "RIG_DATABASE_URL": database_url, "RIG_REDIS_URL": redis_url, "RIG_KEY_PREFIX": key_prefix,
            "RIG_SCHEMA_SUFFIX": schema_suffix, "RIG_DATA_DIR": str(folder), "RIG_TOKEN_PRIVATE_KEY": KEYS[0],
-           "RIG_TOPOLOGY": str(folder / "topology.toml"),
+           "RIG_TOPOLOGY": str(folder / "topology.toml"), "PYTHONPATH": pythonpath(TEST_SERVICES),
            "RIG_EDGE_URL": system.url("edge") if "edge" in system.plan.ports else "http://127.0.0.1:9"}
     return subprocess.run([str(Path(sys.executable).parent / "rig"), *args], env=env, text=True,
                           capture_output=True, timeout=300, check=False)

@@ -53,6 +53,14 @@ async def test_replay_rebuilds_a_projection_identical_to_the_live_one(
             return await applied_count(system) == len(ids) + len(more)
         await eventually(live_again, what="the tally to read live events again after the replay")
 
+        shown = await asyncio.to_thread(rig, "status", "--json", system=system, folder=tmp_path, **common)
+        status = json.loads(shown.stdout)
+        up = {s["name"]: s["up"] for s in status["services"]}
+        assert up["edge"] and up["eventstore"] and up["tally"], status
+        groups = {g["name"]: g for g in status["valkey"]["groups"]}
+        assert {"eventstore", "tally", "producer"} <= set(groups)
+        assert status["valkey"]["streams"][f"{key_prefix}rig:events"] >= len(ids)
+
 
 async def test_a_dead_letter_is_listed_retried_and_then_handled_once(
         tmp_path, database_url, redis_url, key_prefix, schema_suffix, redis):
