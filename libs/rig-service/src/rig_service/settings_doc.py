@@ -26,6 +26,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_cli.settings:CliSettings",
     "rig_eventstore.settings:EventStoreSettings",
     "rig_edge.settings:EdgeSettings",
+    "rig_github.settings:GitHubSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 
