@@ -46,6 +46,7 @@ async def test_replay_rebuilds_a_projection_identical_to_the_live_one(
         rebuilt = await get_json(f"{system.url('tally')}/tally")
         assert rebuilt["tally"] == live["tally"], "counts and last event per subject are identical"
         assert sorted(rebuilt["applied"]) == sorted(live["applied"])
+        assert await redis.xlen(f"{key_prefix}rig:replay:tally") < len(ids), "the finished replay is trimmed"
 
         more = (await post_json(f"{system.url('producer')}/produce", {"count": 10}))["ids"]
 

@@ -115,9 +115,10 @@ class ServiceKit:
         if self._projection is not None:
             if not isinstance(live, StreamConsumer):
                 raise TypeError("rebuilds need the Redis bus's consumer")
-            self.rebuilder = Rebuilder(self._pool, self._projection.reset, projection, live)
-            self._bus.consumer(self.names.replay(self.name), self.name, consumer, self.rebuilder.handle,
-                               self._options)
+            bus, replays = self._bus, self.names.replay(self.name)
+            self.rebuilder = Rebuilder(self._pool, self._projection.reset, projection, live,
+                                       lambda: bus.trim(replays))
+            self._bus.consumer(replays, self.name, consumer, self.rebuilder.handle, self._options)
         await self._bus.start()
         relay = OutboxRelay(self._pool, self._bus.publisher, self.schema, faults=self.faults)
         self.spawn(relay.run(), f"{self.name} outbox relay")

@@ -37,8 +37,9 @@ class Rebuilder:
     """Runs one service's rebuilds; `handle` is the replay stream's batch handler."""
 
     def __init__(self, pool: asyncpg.Pool, reset: Reset, apply_batch: Callable[[Sequence[Delivery]], Awaitable[None]],
-                 live: StreamConsumer) -> None:
+                 live: StreamConsumer, trim_replays: Callable[[], Awaitable[int]]) -> None:
         self._pool = pool
+        self._trim_replays = trim_replays
         self._reset = reset
         self._apply_batch = apply_batch
         self._live = live
@@ -64,6 +65,7 @@ class Rebuilder:
         for marker in (d for d in deliveries if END_FIELD in d.fields):
             if marker.fields[END_FIELD] == self.status.rebuild_id and self.status.state == "rebuilding":
                 await self._live.resume()
+                await self._trim_replays()
                 self.status.state = "live"
                 self.status.done.set()
                 log.info("rebuild %s finished after %d events; reading live again",
