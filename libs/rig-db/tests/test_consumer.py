@@ -9,9 +9,9 @@ from collections.abc import Sequence
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from db_support import eventually, heartbeat, spawn, stop, wait_exit
 from programs import counting
 from redis.exceptions import RedisError
-from db_support import eventually, heartbeat, spawn, stop, wait_exit
 
 from rig_bus import Delivery, Outgoing, Publisher
 from rig_bus.bus import RedisBus

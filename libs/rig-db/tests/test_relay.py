@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
-from programs import counting
 from db_support import eventually, heartbeat, spawn, stop, wait_exit
+from programs import counting
 
 from rig_bus import Publisher
 from rig_bus.messages import decode_fields

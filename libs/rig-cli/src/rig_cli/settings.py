@@ -21,6 +21,10 @@ class CliSettings(CommonSettings):
         description="The topology file (services, ports, agent pools). Unset: topology.toml found upwards "
                     "from the working folder.",
     )
+    sandbox_url: str = Field(
+        default="http://127.0.0.1:8090",
+        description="Base URL of the sandbox (the GitHub stand-in) that `rig sandbox …` drives.",
+    )
     http_timeout_s: float = Field(
         default=10.0, gt=0, description="How long `rig` waits for one HTTP answer from the edge, in seconds."
     )

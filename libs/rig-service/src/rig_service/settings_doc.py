@@ -27,6 +27,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_eventstore.settings:EventStoreSettings",
     "rig_edge.settings:EdgeSettings",
     "rig_github.settings:GitHubSettings",
+    "rig_sandbox.settings:SandboxSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 

@@ -1,0 +1,1 @@
+"""rig-sandbox: a GitHub stand-in."""
