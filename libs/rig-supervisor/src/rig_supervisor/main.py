@@ -47,6 +47,11 @@ def describe(plan: Plan, urls: ServerUrls, data_dir: str) -> str:
         where = f"   (embedded, data in {data_dir}/{kind})" if kind in urls.embedded else ""
         lines.append(f"  {name:<11} {url}{where}")
     lines.append("  health      curl " + plan.url("edge") + "/services/<name>/healthz   ·   status: rig status")
+    if "sandbox" in plan.ports:
+        lines.append(f"  demo        GitHub stand-in at {plan.url('sandbox')} with repository demo/hello, issue #1; "
+                     "start the work by labelling it:")
+        command = "rig sandbox label add demo/hello 1 agent-ready"
+        lines.append(f"              RIG_SANDBOX_URL={plan.url('sandbox')} {command}")
     lines.append("Press Ctrl-C to stop everything.")
     return "\n".join(lines)
 
