@@ -1,6 +1,6 @@
-"""Fixtures: one fake GitHub per test module, the Apps registered in it, and clients pointed at it.
+"""Fixtures: the sandbox (the GitHub stand-in, as its own process) for the session, and clients pointed at it.
 
-Also lets these tests import their plain helper modules (fake_github, github_apps) by name.
+Also lets these tests import their plain helper module (live_sandbox) by name.
 """
 
 from __future__ import annotations
@@ -14,42 +14,48 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_github import FakeGitHub
-from github_apps import APPS, app_key
+from live_sandbox import TOKEN_TTL_S, LiveSandbox, receiving, sandbox_process
 
 from rig_github import GitHubClient, GitHubSettings, Role
 
 
-@pytest.fixture(scope="module")
-def github() -> Iterator[FakeGitHub]:
-    server = FakeGitHub().start()
-    for role, (app_id, installation_id) in APPS.items():
-        server.state.app_keys[app_id] = app_key(role).public_pem
-        server.state.installations[installation_id] = app_id
-    yield server
-    server.stop()
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSandbox]:
+    """The sandbox most tests use: GitHub's defaults, its webhook delivered to a receiver of the tests."""
+    with receiving() as receiver, sandbox_process(tmp_path_factory.mktemp("sandbox"),
+                                                  RIG_SANDBOX_WEBHOOK_URL=receiver.url) as url:
+        yield LiveSandbox.at(url, receiver)
+
+
+@pytest.fixture(scope="session")
+def short_lived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSandbox]:
+    """A sandbox whose installation tokens live TOKEN_TTL_S and whose mergeability stays unknown 1-2 s after
+    a push (as GitHub's does while it computes), for the tests of token refresh and of settling."""
+    with sandbox_process(tmp_path_factory.mktemp("short-lived"), RIG_SANDBOX_TOKEN_TTL_S=str(TOKEN_TTL_S),
+                         RIG_SANDBOX_MERGEABLE_UNKNOWN_MAX_S="2", RIG_SANDBOX_CHAOS_SEED="7") as url:
+        yield LiveSandbox.at(url)
 
 
 @pytest.fixture
-def fake(github: FakeGitHub) -> FakeGitHub:
-    github.reset()
-    return github
+def github(sandbox: LiveSandbox) -> Iterator[LiveSandbox]:
+    """The sandbox with no fault armed, before and after the test."""
+    sandbox.clear_faults()
+    yield sandbox
+    sandbox.clear_faults()
 
 
 @pytest.fixture
-def make_settings(fake: FakeGitHub) -> Callable[..., GitHubSettings]:
-    """Settings for the fake GitHub with every role's App, quick retries and no request throttle."""
+async def repo(github: LiveSandbox) -> str:
+    """A repository of the test's own in the sandbox."""
+    return await github.new_repo()
+
+
+@pytest.fixture
+def make_settings(github: LiveSandbox) -> Callable[..., GitHubSettings]:
+    """Settings for the sandbox with every role's App, quick retries and no request throttle."""
 
     def make(**overrides: Any) -> GitHubSettings:
-        values: dict[str, Any] = {
-            "github_api_url": fake.url, "github_retry_total": 3, "github_retry_backoff_factor": 0.2,
-            "github_retry_max_wait": 10, "github_secondary_rate_wait": 1, "github_seconds_between_requests": 0,
-            "github_seconds_between_writes": 0, "github_threads": 4,
-        }
-        for role, (app_id, installation_id) in APPS.items():
-            values |= {f"github_{role}_app_id": app_id, f"github_{role}_installation_id": installation_id,
-                       f"github_{role}_private_key": app_key(role).private_pem}
-        return GitHubSettings(**(values | overrides))
+        return github.settings(**overrides)
 
     return make
 

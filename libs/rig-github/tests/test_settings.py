@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
-from github_apps import APPS, app_key
 
 from rig_github import GitHubClient, GitHubConfigError, GitHubSettings, Role
 
@@ -14,9 +16,8 @@ def test_nothing_configured_means_no_roles():
     assert settings.configured_roles() == []
 
 
-def test_settings_come_from_rig_environment_variables(monkeypatch, tmp_path):
-    key_file = tmp_path / "dev.pem"
-    key_file.write_text(app_key(Role.DEV).private_pem)
+def test_settings_come_from_rig_environment_variables(monkeypatch, sandbox):
+    key_file = sandbox.apps[Role.DEV]["key_path"]  # as a user points the client at the sandbox's dev App
     monkeypatch.setenv("RIG_GITHUB_API_URL", "https://ghe.example.com/api/v3")
     monkeypatch.setenv("RIG_GITHUB_DEV_APP_ID", "202")
     monkeypatch.setenv("RIG_GITHUB_DEV_INSTALLATION_ID", "2002")
@@ -25,7 +26,7 @@ def test_settings_come_from_rig_environment_variables(monkeypatch, tmp_path):
     settings = GitHubSettings()
     app = settings.app(Role.DEV)
     assert app is not None and (app.app_id, app.installation_id) == (202, 2002)
-    assert app.private_key.get_secret_value() == app_key(Role.DEV).private_pem
+    assert app.private_key.get_secret_value() == sandbox.private_key(Role.DEV)
     assert "PRIVATE KEY" not in repr(settings)
     assert settings.configured_roles() == [Role.DEV]
     assert settings.github_threads == 3
@@ -47,13 +48,14 @@ def test_a_key_file_that_cannot_be_read_is_named(tmp_path):
                        github_dev_private_key_file=tmp_path / "missing.pem")
 
 
-async def test_a_client_reads_its_key_from_a_file(fake, make_settings, tmp_path):
-    key_file = tmp_path / "conductor.pem"
-    key_file.write_text(app_key(Role.CONDUCTOR).private_pem)
+async def test_a_client_reads_its_key_from_a_file(github, make_settings, repo):
+    key_file = Path(github.apps[Role.CONDUCTOR]["key_path"])
     settings = make_settings(github_conductor_private_key=None, github_conductor_private_key_file=key_file)
+    since = time.time()
     async with GitHubClient(settings, Role.CONDUCTOR) as client:
-        assert (await client.get_repo("o/r")).default_branch == "main"
-    assert fake.state.jwt_claims[0]["iss"] == str(APPS[Role.CONDUCTOR][0])
+        assert (await client.get_repo(repo)).default_branch == "main"
+    [minted] = await github.tokens_minted(Role.CONDUCTOR, since)  # the sandbox took the JWT signed with that key
+    assert minted["credential"] == "jwt"
 
 
 def test_the_config_error_is_a_value_error():

@@ -159,7 +159,9 @@ def _drive(call: Driver) -> dict[Op, list[httpx.Response]]:
     call(merge, f"{base}/pulls/{clash}/merge", 405, conductor, json={"merge_method": "squash"})
     call(("GET", f"{pull}/merge"), f"{this}/merge", 204, dev)
 
-    _deliveries(call, dev_jwt)
+    assert call(('GET', '/app/hook/deliveries'), '/app/hook/deliveries', 200, dev_jwt).json() == [], \
+        "an App sees only its own webhook's deliveries"
+    _deliveries(call, conductor_jwt)
     return call.answers
 
 

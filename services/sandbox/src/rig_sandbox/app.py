@@ -20,8 +20,12 @@ from fastapi import FastAPI, Request, Response
 
 from rig_sandbox.api.apps import RATE_LIMIT, apps_router
 from rig_sandbox.api.checks import checks_router
+from rig_sandbox.api.control import ENDPOINTS as CONTROL_ENDPOINTS
 from rig_sandbox.api.control import control_router
+from rig_sandbox.api.faults import ENDPOINTS as FAULT_ENDPOINTS
+from rig_sandbox.api.faults import faults_router
 from rig_sandbox.api.git_http import git_http_router
+from rig_sandbox.api.installation_token import installation_token_router
 from rig_sandbox.api.issues import issues_router
 from rig_sandbox.api.merges import merges_router
 from rig_sandbox.api.pulls import pulls_router
@@ -30,8 +34,12 @@ from rig_sandbox.auth import Auth
 from rig_sandbox.context import WEBHOOK_ROLE, Sandbox
 from rig_sandbox.demo import ensure_demo
 from rig_sandbox.errors import install_handlers
+from rig_sandbox.faults import Faults
+from rig_sandbox.front_door import FrontDoor
 from rig_sandbox.git.runner import GitRunner
 from rig_sandbox.identities import ensure_apps
+from rig_sandbox.journal import RequestJournal
+from rig_sandbox.records import AppRecord
 from rig_sandbox.settings import SandboxSettings
 from rig_sandbox.sink import EventSink, FanOut
 from rig_sandbox.store import Store
@@ -89,12 +97,22 @@ def create_app(settings: SandboxSettings | None = None, *, observers: Sequence[E
     app = FastAPI(title="rig-conductor sandbox (GitHub stand-in)", lifespan=lifespan,
                   openapi_url="/_sandbox/openapi.json", docs_url="/_sandbox/docs", redoc_url=None)
     install_handlers(app)
+    faults, journal = Faults(), RequestJournal()
+    CONTROL_ENDPOINTS.update(FAULT_ENDPOINTS)  # `GET /_sandbox` lists every control endpoint
+    # Inside `_github_headers`, so fault answers carry GitHub's usual headers too.
+    app.add_middleware(FrontDoor, sandbox=sandbox, faults=faults, journal=journal)
     app.middleware("http")(_github_headers)
     app.include_router(health_router({"state": _state_check(root), "git": _git_check}))
     github = [make(sandbox, auth) for make in (apps_router, repos_router, issues_router, pulls_router,
-                                               merges_router, checks_router)]
-    for router in (*github, deliveries_router(dispatcher, auth.app),
+                                               merges_router, checks_router, installation_token_router)]
+
+    def owns_webhook(app: AppRecord) -> bool:
+        # On GitHub an App sees only its own webhook's deliveries; only the conductor's App has one here.
+        return app.id == conductor.id
+
+    for router in (*github, deliveries_router(dispatcher, auth.app, owns_webhook),
                    control_router(sandbox, recent.latest, lambda: _deliveries(dispatcher)),
+                   faults_router(faults, journal),
                    git_http_router(sandbox, auth)):
         app.include_router(router)
     app.state.sandbox = sandbox

@@ -64,13 +64,20 @@ class DeliveryDetail(DeliverySummary):
     response: DeliveryResponse
 
 
-def deliveries_router(dispatcher: Dispatcher, app_auth: Callable[..., Any]) -> APIRouter:
-    """The routes under `/app/hook/deliveries`, each guarded by `app_auth` (a FastAPI dependency)."""
-    router = APIRouter(dependencies=[Depends(app_auth)], tags=["apps"])
+def deliveries_router(dispatcher: Dispatcher, app_auth: Callable[..., Any],
+                      owns: Callable[[Any], bool] = lambda _app: True) -> APIRouter:
+    """The routes under `/app/hook/deliveries`, each guarded by `app_auth` (a FastAPI dependency).
+
+    `owns(app)` says whether the calling App owns this webhook: as on GitHub, another App sees no deliveries
+    (an empty list; a delivery id is unknown to it).
+    """
+    router = APIRouter(tags=["apps"])
+    calling_app = Depends(app_auth)
 
     @router.get("/app/hook/deliveries", response_model=list[DeliverySummary])
     async def list_deliveries(request: Request, response: Response, per_page: str | None = None,
-                              cursor: str | None = None, status: str | None = None) -> Any:
+                              cursor: str | None = None, status: str | None = None,
+                              caller: Any = calling_app) -> Any:
         """List deliveries for an app webhook: newest first, `Link: <…>; rel="next"` while more remain."""
         limit = _per_page(per_page)
         if isinstance(limit, Response):
@@ -81,6 +88,8 @@ def deliveries_router(dispatcher: Dispatcher, app_auth: Callable[..., Any]) -> A
         status_class = _STATUS_CLASSES.get(status) if status is not None else None
         if status is not None and status_class is None:
             return _validation_error("status", status, "list-deliveries-for-an-app-webhook")
+        if not owns(caller):
+            return []
         rows = dispatcher.deliveries(before_id=before_id, status=status_class, limit=limit + 1)
         if len(rows) > limit:
             rows = rows[:limit]
@@ -89,18 +98,18 @@ def deliveries_router(dispatcher: Dispatcher, app_auth: Callable[..., Any]) -> A
         return [_summary(row) for row in rows]
 
     @router.get("/app/hook/deliveries/{delivery_id}", response_model=DeliveryDetail)
-    async def get_delivery(delivery_id: str) -> Any:
+    async def get_delivery(delivery_id: str, caller: Any = calling_app) -> Any:
         """Get a delivery for an app webhook, with the request sent and the response received."""
-        found = dispatcher.delivery(_id(delivery_id))
+        found = dispatcher.delivery(_id(delivery_id)) if owns(caller) else None
         if found is None:
             return _error(404, "Not Found", "get-a-delivery-for-an-app-webhook")
         return _detail(found)
 
     @router.post("/app/hook/deliveries/{delivery_id}/attempts", status_code=status.HTTP_202_ACCEPTED,
                  response_model=dict[str, Any])
-    async def redeliver(delivery_id: str) -> Any:
+    async def redeliver(delivery_id: str, caller: Any = calling_app) -> Any:
         """Redeliver a delivery for an app webhook: the same payload and GUID, as a new delivery."""
-        if dispatcher.redeliver(_id(delivery_id)) is None:
+        if not owns(caller) or dispatcher.redeliver(_id(delivery_id)) is None:
             return _error(404, "Not Found", "redeliver-a-delivery-for-an-app-webhook")
         return {}
 
