@@ -15,7 +15,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
-from rig_bus.messages import decode_fields
+from rig_bus.messages import decode_fields, text
 from rig_contracts import Names
 from rig_contracts.entries import EVENT_FIELD
 
@@ -84,7 +84,7 @@ async def list_dead(client: aioredis.Redis, names: Names, count: int = 100, *,
     """Up to `count` dead letters, oldest first; `after` (a dead id) pages on past the ones already seen."""
     start = f"({after}" if after else "-"
     rows = await client.xrange(names.dead, min=start, max="+", count=count)
-    return [DeadLetter.from_entry(_text(dead_id), decode_fields(raw or {})) for dead_id, raw in rows or []]
+    return [DeadLetter.from_entry(text(dead_id), decode_fields(raw or {})) for dead_id, raw in rows or []]
 
 
 async def count_dead(client: aioredis.Redis, names: Names) -> int:
@@ -110,7 +110,7 @@ async def retry(client: aioredis.Redis, names: Names, dead_id: str) -> str:
                 new_id, _deleted = await pipe.execute()
             except WatchError:
                 continue
-            return _text(new_id)
+            return text(new_id)
     raise RuntimeError(f"{names.dead} kept changing while retrying {dead_id}: run the retry again")
 
 
@@ -125,7 +125,7 @@ async def retry_all(client: aioredis.Redis, names: Names,
     newest = await client.xrevrange(names.dead, count=1)
     if not newest:
         return 0, []
-    last = _text(newest[0][0])
+    last = text(newest[0][0])
     retried, after = 0, None
     unsendable: list[str] = []
     while letters := await list_dead(client, names, batch, after=after):
@@ -183,6 +183,3 @@ def _id_after(entry_id: str, other: str) -> bool:
     other_ms, _, other_seq = other.partition("-")
     return (int(ms), int(seq or 0)) > (int(other_ms), int(other_seq or 0))
 
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from rig_bus.messages import text
+
 
 async def ensure_group(client: aioredis.Redis, stream: str, group: str, start_id: str = "0") -> bool:
     """Create `group` on `stream` (and the stream) reading from `start_id`; False if it already existed.
@@ -32,17 +34,14 @@ async def group_covers(client: aioredis.Redis, stream: str, group: str, other: s
 
     True when `other` does not exist. With entries pending, `group` covers only what lies before the oldest.
     """
-    groups = {_text(g["name"]): g for g in await client.xinfo_groups(stream)}
+    groups = {text(g["name"]): g for g in await client.xinfo_groups(stream)}
     if other not in groups:
         return True
     if group not in groups:
         return False
-    target = entry_id(_text(groups[other]["last-delivered-id"]))
+    target = entry_id(text(groups[other]["last-delivered-id"]))
     pending = await client.xpending(stream, group)
     if pending["pending"]:
-        return entry_id(_text(pending["min"])) > target
-    return entry_id(_text(groups[group]["last-delivered-id"])) >= target
+        return entry_id(text(pending["min"])) > target
+    return entry_id(text(groups[group]["last-delivered-id"])) >= target
 
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -48,8 +48,9 @@ class Delivery:
 
 def decode_fields(raw: Mapping[bytes, bytes] | Mapping[str, str] | Mapping[bytes | str, bytes | str]) -> dict[str, str]:
     """Decode a stream entry's fields from Redis' bytes."""
-    return {_text(k): _text(v) for k, v in raw.items()}
+    return {text(k): text(v) for k, v in raw.items()}
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def text(value: object) -> str:
+    """A Redis reply value as text (Redis answers bytes)."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import redis.asyncio as aioredis
 
-from rig_bus.messages import Delivery, decode_fields
+from rig_bus.messages import Delivery, decode_fields, text
 from rig_bus.metrics import DEAD, RECLAIMED
 from rig_contracts import Names
 
@@ -46,7 +46,7 @@ class Reclaimer:
         """Pending entries of the group idle for at least the minimum idle time, oldest first."""
         rows = await self._client.xpending_range(
             self._stream, self._group, min="-", max="+", count=self._count, idle=self._min_idle_ms)
-        return [Pending(_text(r["message_id"]), _text(r["consumer"]), int(r["time_since_delivered"]),
+        return [Pending(text(r["message_id"]), text(r["consumer"]), int(r["time_since_delivered"]),
                         int(r["times_delivered"])) for r in cast("list[dict[str, Any]]", rows)]
 
     async def sweep(self, handle: Callable[[Sequence[Delivery]], Awaitable[None]]) -> int:
@@ -61,7 +61,7 @@ class Reclaimer:
                 self._stream, self._group, self._consumer, min_idle_time=self._min_idle_ms,
                 message_ids=list[Any](retry)))
             counts = {p.entry_id: p.deliveries + 1 for p in idle}
-            deliveries = [Delivery(self._stream, _text(entry_id), decode_fields(fields), counts.get(_text(entry_id), 2))
+            deliveries = [Delivery(self._stream, text(entry_id), decode_fields(fields), counts.get(text(entry_id), 2))
                           for entry_id, fields in claimed if fields is not None]
             if deliveries:
                 RECLAIMED.labels(self._stream, self._group).inc(len(deliveries))
@@ -78,7 +78,7 @@ class Reclaimer:
         record = {
             "stream": self._stream, "group": self._group, "entry_id": pending.entry_id,
             "deliveries": str(pending.deliveries), "consumer": pending.consumer,
-            "error": _text(error) if error else "no error recorded (consumer died while handling it)",
+            "error": text(error) if error else "no error recorded (consumer died while handling it)",
             "failed_at": datetime.now(UTC).isoformat(), "fields": json.dumps(fields),
         }
         async with self._client.pipeline(transaction=True) as pipe:
@@ -90,6 +90,3 @@ class Reclaimer:
         log.error("dead-lettered %s of %s/%s after %d deliveries: %s",
                   pending.entry_id, self._stream, self._group, pending.deliveries, record["error"])
 
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

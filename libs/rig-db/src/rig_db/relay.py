@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -135,7 +134,3 @@ async def prune(pool: asyncpg.Pool, retention: timedelta = RETENTION) -> int:
             "DELETE FROM outbox WHERE published_at < now() - $1::interval", retention)
     return int(status.rsplit(maxsplit=1)[-1])
 
-
-def rows_published(results: Sequence[str | None]) -> int:
-    """How many publish results were new appends."""
-    return sum(1 for entry in results if entry)
