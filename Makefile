@@ -1,10 +1,12 @@
 # The front door. `make run` starts the system, `make test` runs every test, `make lint` checks the code.
-UV ?= uv
+# uv runs the workspace; on a fresh machine without it, pip installs it first.
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PY := .venv/bin/python
 
 .PHONY: run test lint bench sync docs clean
 
 sync:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen --all-packages
 
 run: sync
