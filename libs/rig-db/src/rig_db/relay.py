@@ -77,26 +77,28 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay forever: at once after a commit notifies, else every `idle_poll_s`; back off while Valkey is down."""
-        listener = await self._pool.acquire()
-        await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        async with self._pool.acquire() as listener:
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            try:
+                await self._relay_forever()
+            finally:
+                with contextlib.suppress(Exception):
+                    await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+
+    async def _relay_forever(self) -> None:
         backoff = 0.1
-        try:
-            while True:
-                try:
-                    relayed = await self.relay_once()
-                    backoff = 0.1
-                except (RedisError, OSError, asyncpg.PostgresError) as error:
-                    RELAY_ERRORS.labels(self._schema).inc()
-                    log.warning("outbox relay of %s failed (%s); retrying in %.1fs", self._schema, error, backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 5.0)
-                    continue
-                if relayed < self._batch_size:
-                    await self._wait_for_work()
-        finally:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            await self._pool.release(listener)
+        while True:
+            try:
+                relayed = await self.relay_once()
+                backoff = 0.1
+            except (RedisError, OSError, asyncpg.PostgresError) as error:
+                RELAY_ERRORS.labels(self._schema).inc()
+                log.warning("outbox relay of %s failed (%s); retrying in %.1fs", self._schema, error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if relayed < self._batch_size:
+                await self._wait_for_work()
 
     async def _wait_for_work(self) -> None:
         self._wake.clear()

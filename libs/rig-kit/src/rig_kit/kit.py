@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+POOL_CLOSE_GRACE_S = 10.0
+"""How long stopping waits for database connections in use before closing them anyway."""
+
 
 @dataclass(frozen=True)
 class Projection:
@@ -152,7 +155,12 @@ class ServiceKit:
         if self._bus is not None:
             await self._bus.stop()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), POOL_CLOSE_GRACE_S)
+            except TimeoutError:
+                log.warning("%s: database connections still busy after %.0fs; closing them", self.name,
+                            POOL_CLOSE_GRACE_S)
+                self._pool.terminate()
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:

@@ -28,6 +28,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_edge.settings:EdgeSettings",
     "rig_github.settings:GitHubSettings",
     "rig_sandbox.settings:SandboxSettings",
+    "rig_ingest.settings:IngestSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 

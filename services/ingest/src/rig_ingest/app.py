@@ -1,0 +1,23 @@
+"""Wiring of the ingest service: its kit (database, migrations, outbox relay) and its routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from rig_ingest.api import webhook_router
+from rig_ingest.settings import IngestSettings
+from rig_kit import ServiceKit
+from rig_kit.app import service_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+if not MIGRATIONS.is_dir():  # running from the source tree
+    MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    """The ingest app."""
+    settings = settings or IngestSettings()
+    kit = ServiceKit("ingest", settings, migrations=MIGRATIONS)
+    return service_app(kit, webhook_router(kit, settings), title="rig-conductor ingest")
