@@ -14,9 +14,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from live_sandbox import TOKEN_TTL_S, LiveSandbox, receiving, sandbox_process
+from live_sandbox import TOKEN_TTL_S, LiveSandbox, receiving
 
 from rig_github import GitHubClient, GitHubSettings, Role
+from rig_testing.sandbox import sandbox_process
 
 
 @pytest.fixture(scope="session")

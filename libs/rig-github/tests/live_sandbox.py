@@ -11,9 +11,6 @@ import contextlib
 import hashlib
 import http.server
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,9 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 
 from rig_github import GitHubSettings, Role
-from rig_testing.servers import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
 TOKEN_TTL_S = 2
 """Lifetime of the short-lived sandbox's installation tokens (GitHub's: an hour)."""
 READER = "observer"
@@ -79,38 +74,6 @@ def receiving() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@contextlib.contextmanager
-def sandbox_process(data_dir: Path, **env: str) -> Iterator[str]:
-    """Run `python -m rig_service.serve sandbox` with its data under `data_dir` (as `make run` does); its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    variables = {k: v for k, v in os.environ.items() if not k.startswith("RIG_")}
-    variables |= {"RIG_DATA_DIR": str(data_dir), "RIG_SANDBOX_PUBLIC_URL": url, "RIG_LOG_LEVEL": "WARNING",
-                  "RIG_SANDBOX_DEMO": "false", **env}
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "sandbox.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "rig_service.serve", "sandbox", "--port", str(port)],
-                               cwd=REPO_ROOT, env=variables, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox did not start: {(data_dir / 'sandbox.log').read_text()}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @dataclass

@@ -12,8 +12,10 @@ import httpx
 import jsonschema
 import jwt
 import pytest
-from sandbox_process import receiving, sandbox_process
+from sandbox_process import receiving
 from sandbox_support import json_schema, operations
+
+from rig_testing.sandbox import sandbox_process
 
 Op = tuple[str, str]
 R = "/repos/{owner}/{repo}"

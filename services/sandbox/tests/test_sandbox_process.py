@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 import jwt
-from sandbox_process import sandbox_process
+
+from rig_testing.sandbox import sandbox_process
 
 
 def token_of(url: str) -> tuple[str, dict[str, Any]]:
@@ -35,7 +36,7 @@ def test_the_demo_is_ready_and_everything_survives_a_restart(tmp_path):
         issue = httpx.get(f"{url}/repos/demo/hello/issues/1", headers=headers).json()
         package = httpx.get(f"{url}/repos/demo/hello/contents/package.json", headers=headers).json()
         health = [httpx.get(f"{url}{path}").status_code for path in ("/healthz", "/readyz", "/metrics")]
-    log = next(tmp_path.glob("sandbox-*.log")).read_text()
+    log = next(tmp_path.rglob("sandbox-*.log")).read_text()
     assert "stack: node" in base64.b64decode(config["content"]).decode()
     assert "testCommand: npm test" in base64.b64decode(config["content"]).decode()
     assert '"test"' in base64.b64decode(package["content"]).decode()
