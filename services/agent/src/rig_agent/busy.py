@@ -1,0 +1,59 @@
+"""`busy:{agent}` (DESIGN.md section 3): alive while an agent of the pool works, lapsing on its own after."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+class BusyMarker:
+    """Keeps `busy:{agent}` a list of one entry whose TTL is refreshed while work is held."""
+
+    def __init__(self, client: aioredis.Redis, key: str, holder: str, ttl_s: float) -> None:
+        self._client = client
+        self.key = key
+        self._holder = holder
+        self._ttl_ms = max(1, int(ttl_s * 1000))
+
+    async def refresh(self) -> None:
+        """(Re)write the marker with a full TTL; several agents of one pool share it, the last write wins."""
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(self.key)
+            pipe.rpush(self.key, self._holder)
+            pipe.pexpire(self.key, self._ttl_ms)
+            await pipe.execute()
+
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Keep the marker alive for the block; afterwards it lapses after its TTL (KEDA's cooldown starts then)."""
+        await self.refresh()
+        async with every(self._ttl_ms / 3000, self.refresh, f"refresh {self.key}"):
+            yield
+
+
+@contextlib.asynccontextmanager
+async def every(period_s: float, action: Callable[[], Awaitable[None]], what: str) -> AsyncIterator[None]:
+    """Run `action` every `period_s` in the background for the block; a failed call is logged and retried."""
+
+    async def repeat() -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                await action()
+            except (RedisError, OSError) as error:
+                log.warning("cannot %s (%s); trying again in %.1fs", what, error, period_s)
+
+    task = asyncio.create_task(repeat(), name=what)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

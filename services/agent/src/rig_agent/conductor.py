@@ -1,0 +1,54 @@
+"""How an agent speaks to the system: the conductor's HTTP API with its own token (DESIGN.md section 8)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+
+class ConductorError(RuntimeError):
+    """The conductor refused or could not take a call; the message says which and what to check."""
+
+
+class Conductor:
+    """A small client of the edge: events, with the agent's bearer token."""
+
+    def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s,
+                                       transport=transport)
+
+    async def event(self, type_: str, subject: str, data: Mapping[str, Any], *, key: str | None = None,
+                    correlation_id: str | None = None) -> str:
+        """Post one event in our catalogue's form; return its id."""
+        body: dict[str, Any] = {"type": type_, "subject": subject, "data": dict(data)}
+        if key is not None:
+            body["key"] = key
+        if correlation_id is not None:
+            body["correlation_id"] = correlation_id
+        answer = await self._post("/api/events", body)
+        return str(answer.get("id", ""))
+
+    async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            response = await self._http.post(path, json=body)
+        except httpx.HTTPError as error:
+            raise ConductorError(f"cannot reach the conductor at {self._http.base_url}{path}: {error}; "
+                                 "check RIG_AGENT_CONDUCTOR_URL") from error
+        if response.status_code in (401, 403):
+            raise ConductorError(f"the conductor refused {path} ({response.status_code}: {response.text[:200]}); "
+                                 "check RIG_AGENT_TOKEN's subject and scopes")
+        if response.status_code >= 400:
+            raise ConductorError(f"{path} answered {response.status_code}: {response.text[:300]}")
+        answer = response.json() if response.content else {}
+        return answer if isinstance(answer, dict) else {}
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()

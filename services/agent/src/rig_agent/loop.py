@@ -1,0 +1,141 @@
+"""The agent's main loop (DESIGN.md sections 3, 4): take work, hold it while running, give it up only when done."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from prometheus_client import Counter, Gauge
+from redis.exceptions import RedisError
+
+from rig_agent.assignment import Assignment
+from rig_agent.busy import BusyMarker, every
+from rig_agent.stream import AssignmentStream
+
+log = logging.getLogger(__name__)
+
+TAKEN = Counter("rig_agent_assignments_taken_total", "Assignments taken, by how they came", ["agent", "how"])
+FINISHED = Counter("rig_agent_assignments_finished_total", "Assignments finished, by outcome", ["agent", "outcome"])
+WORKING = Gauge("rig_agent_working", "1 while this process holds an assignment", ["agent"])
+
+
+class Worker(Protocol):
+    """What an agent does with one assignment (Dev-E, Review-E, …)."""
+
+    async def handle(self, assignment: Assignment) -> None:
+        """Do the work; raising leaves the assignment pending, to be retried after the reclaim idle time."""
+
+    async def give_up(self, assignment: Assignment, reason: str) -> None:
+        """Hand an assignment that kept failing back to people (ISSUE_ESCALATED)."""
+
+
+class Presence(Protocol):
+    """Where the loop says what it is doing (the heartbeat)."""
+
+    current_task: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoopTimes:
+    """How long the loop waits and holds on."""
+
+    block_s: float = 1.0
+    idle_exit_s: float | None = 300.0
+    """None: never exit on idle (in a cluster, KEDA decides)."""
+    reclaim_idle_s: float = 600.0
+    max_deliveries: int = 3
+
+
+class AgentLoop:
+    """Takes one assignment at a time from its pool and keeps it claimed and the pool marked busy while working."""
+
+    def __init__(self, agent: str, stream: AssignmentStream, busy: BusyMarker, worker: Worker,
+                 presence: Presence, times: LoopTimes) -> None:
+        self.agent = agent
+        self._stream = stream
+        self._busy = busy
+        self._worker = worker
+        self._presence = presence
+        self._times = times
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Finish the current assignment's bookkeeping and return from `run`."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Work until stopped, or (outside a cluster) until idle for the idle time."""
+        await self._stream.join()
+        idle_since = time.monotonic()
+        block_ms = max(1, int(self._times.block_s * 1000))
+        while not self._stopping.is_set():
+            try:
+                assignment = await self._stream.take(block_ms)
+            except (RedisError, OSError) as error:
+                log.warning("cannot read %s (%s); retrying", self._stream.key, error)
+                await asyncio.sleep(self._times.block_s)
+                continue
+            if assignment is not None:
+                await self.work(assignment)
+                idle_since = time.monotonic()
+            elif self._idle_for(idle_since):
+                await self._stream.drop_stale_wake_entries()
+                if await self._nothing_left(block_ms):
+                    log.info("%s idle for %.0fs: exiting", self.agent, time.monotonic() - idle_since)
+                    return
+
+    def _idle_for(self, since: float) -> bool:
+        limit = self._times.idle_exit_s
+        return limit is not None and time.monotonic() - since >= limit
+
+    async def _nothing_left(self, block_ms: int) -> bool:
+        assignment = await self._stream.take(block_ms)
+        if assignment is None:
+            return True
+        await self.work(assignment)
+        return False
+
+    async def work(self, assignment: Assignment) -> None:
+        """Hold `assignment` (claim, busy marker, wake entry) while the worker handles it; ack when it is done."""
+        how = "new" if assignment.deliveries == 1 else "retried"
+        TAKEN.labels(self.agent, how).inc()
+        if assignment.deliveries == 1:
+            await self._stream.take_wake_entry()
+        log.info("took %s (%s, delivery %d)", assignment.subject, assignment.entry_id, assignment.deliveries)
+        async with self._holding(assignment):
+            if assignment.deliveries > self._times.max_deliveries:
+                await self._worker.give_up(assignment, f"the assignment failed {assignment.deliveries - 1} times")
+                outcome = "given up"
+            else:
+                try:
+                    await self._worker.handle(assignment)
+                    outcome = "done"
+                except Exception:
+                    # Left pending on purpose: another try comes after the reclaim idle time, counted by XPENDING.
+                    log.exception("assignment %s for %s failed; it will be retried", assignment.entry_id,
+                                  assignment.subject)
+                    FINISHED.labels(self.agent, "failed").inc()
+                    return
+        await self._stream.ack(assignment.entry_id)
+        FINISHED.labels(self.agent, outcome).inc()
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, assignment: Assignment) -> AsyncIterator[None]:
+        claim_every = self._times.reclaim_idle_s / 3
+
+        async def keep_claimed() -> None:
+            await self._stream.keep_claimed(assignment.entry_id)
+
+        self._presence.current_task = assignment.subject
+        WORKING.labels(self.agent).set(1)
+        try:
+            async with self._busy.held(), every(claim_every, keep_claimed, f"keep {assignment.entry_id} claimed"):
+                yield
+        finally:
+            self._presence.current_task = None
+            WORKING.labels(self.agent).set(0)
