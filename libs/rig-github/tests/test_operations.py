@@ -212,3 +212,20 @@ async def test_webhook_deliveries_are_listed_read_and_redelivered_as_the_app(git
     # As the App: its JWT, not an installation token.
     as_app = await github.requests(since=since, path="/app/hook/deliveries**")
     assert len(as_app) == 4 and {(e["credential"], e["app"]) for e in as_app} == {("jwt", "conductor")}
+
+
+async def test_a_pulls_files_come_with_their_patches(github, conductor, repo):
+    number, _head = await a_pull(github, repo)
+    files = await conductor.pull_files(repo, number)
+    assert [(f.filename, f.status, f.additions) for f in files] == [("feature.txt", "added", 1)]
+    assert "+a feature" in files[0].patch
+
+
+async def test_git_fetches_with_the_installation_token(github, conductor, repo, tmp_path):
+    info = await conductor.get_repo(repo)
+    token = await conductor.git_token()
+    assert info.clone_url.endswith(f"/{repo}.git")
+    url = info.clone_url.replace("://", f"://x-access-token:{token}@", 1)
+    process = await asyncio.create_subprocess_exec("git", "clone", "--quiet", url, str(tmp_path / "clone"))
+    assert await process.wait() == 0
+    assert any(path.name != ".git" for path in (tmp_path / "clone").iterdir())  # the default branch came along

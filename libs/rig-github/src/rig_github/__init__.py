@@ -19,6 +19,7 @@ from rig_github.errors import (
     ValidationFailedError,
 )
 from rig_github.models import (
+    ChangedFile,
     CheckRunInfo,
     ChecksInfo,
     CommentResult,
@@ -36,8 +37,9 @@ from rig_github.operations import marker
 from rig_github.settings import AppCredentials, GitHubConfigError, GitHubSettings, Role
 
 __all__ = [
-    "AppCredentials", "CheckRunInfo", "ChecksInfo", "CommentResult", "ConflictError", "Delivery", "DeliveryPage",
-    "FileContent", "GitHubClient", "GitHubConfigError", "GitHubError", "GitHubSettings", "HeadMovedError",
+    "AppCredentials", "ChangedFile", "CheckRunInfo", "ChecksInfo", "CommentResult", "ConflictError", "Delivery",
+    "DeliveryPage", "FileContent", "GitHubClient", "GitHubConfigError", "GitHubError", "GitHubSettings",
+    "HeadMovedError",
     "InstallationAuth", "InstallationToken", "InstallationTokens", "MergeResult", "NotFoundError",
     "NotMergeableError", "PullInfo", "RateLimitedError", "RepoInfo", "ReviewEvent", "ReviewInfo", "Role",
     "StatusInfo", "UnauthorizedError", "UnavailableError", "ValidationFailedError", "app_auth", "app_jwt",

@@ -26,6 +26,7 @@ from rig_github.apps import InstallationAuth, InstallationTokens, app_auth
 from rig_github.errors import GitHubError, translate
 from rig_github.metrics import CALLS, IN_FLIGHT, LATENCY
 from rig_github.models import (
+    ChangedFile,
     ChecksInfo,
     CommentResult,
     Delivery,
@@ -153,6 +154,20 @@ class GitHubClient:
             if pull.mergeable_state != "unknown" or loop.time() >= deadline:
                 return pull
             await asyncio.sleep(min(0.5, max(deadline - loop.time(), 0.0)))
+
+    async def pull_files(self, full_name: str, number: int) -> list[ChangedFile]:
+        """The files a PR changes, with their patches."""
+        return await self.run(lambda gh: ops.pull_files(gh, full_name, number), operation="pull_files")
+
+    async def git_token(self) -> str:
+        """A token git can fetch and push with: the current installation token (refreshed ahead of expiry) or PAT."""
+        if self._tokens is not None:
+            tokens = self._tokens
+            return await asyncio.get_running_loop().run_in_executor(self._pool, tokens.token)
+        pat = self.settings.token(self.role)
+        if pat is None:  # the constructor refuses a role with neither
+            raise GitHubConfigError(f"no credentials for the {self.role} role")
+        return pat.get_secret_value()
 
     async def list_reviews(self, full_name: str, number: int) -> list[ReviewInfo]:
         """Every review of a PR, oldest first."""

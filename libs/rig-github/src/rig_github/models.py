@@ -24,6 +24,8 @@ class RepoInfo:
     default_branch: str
     private: bool
     html_url: str
+    clone_url: str = ""
+    """Where git fetches and pushes (authenticated with an installation token, `git_token`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,17 @@ class CommentResult:
     id: int
     html_url: str
     posted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    """One file a PR changes, with its unified diff (`patch`; empty for binary or very large files)."""
+
+    filename: str
+    status: str
+    additions: int
+    deletions: int
+    patch: str = ""
 
 
 @dataclass(frozen=True, slots=True)

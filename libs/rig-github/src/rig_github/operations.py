@@ -17,6 +17,7 @@ from github.PullRequest import PullRequest
 
 from rig_github.errors import GitHubError, HeadMovedError, NotMergeableError, translate
 from rig_github.models import (
+    ChangedFile,
     CheckRunInfo,
     ChecksInfo,
     CommentResult,
@@ -45,7 +46,7 @@ def get_repo(gh: Github, full_name: str) -> RepoInfo:
     """A repository's name, id, default branch and address."""
     repo = gh.get_repo(full_name)
     return RepoInfo(full_name=repo.full_name, id=repo.id, default_branch=repo.default_branch,
-                    private=repo.private, html_url=repo.html_url)
+                    private=repo.private, html_url=repo.html_url, clone_url=repo.clone_url)
 
 
 def get_file(gh: Github, full_name: str, path: str, ref: str | None = None) -> FileContent | None:
@@ -101,6 +102,13 @@ def pull_info(full_name: str, pr: PullRequest) -> PullInfo:
 def get_pull(gh: Github, full_name: str, number: int) -> PullInfo:
     """A PR as GitHub sees it now, its mergeability included."""
     return pull_info(full_name, gh.get_repo(full_name).get_pull(number))
+
+
+def pull_files(gh: Github, full_name: str, number: int) -> list[ChangedFile]:
+    """The files a PR changes, each with its patch."""
+    return [ChangedFile(filename=f.filename, status=f.status, additions=f.additions, deletions=f.deletions,
+                        patch=f.patch or "")
+            for f in gh.get_repo(full_name).get_pull(number).get_files()]
 
 
 def list_reviews(gh: Github, full_name: str, number: int) -> list[ReviewInfo]:
