@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from rig_github import GitHubSettings
 from rig_ingest.api import webhook_router
+from rig_ingest.events_api import reporting_routers
 from rig_ingest.settings import IngestSettings
 from rig_ingest.sweep import sweep_of
 from rig_kit import ServiceKit
@@ -23,4 +24,5 @@ def create_app(settings: IngestSettings | None = None, github: GitHubSettings | 
     settings = settings or IngestSettings()
     sweep = sweep_of(settings, github or GitHubSettings())
     kit = ServiceKit("ingest", settings, migrations=MIGRATIONS, jobs=[sweep.job] if sweep else [])
-    return service_app(kit, webhook_router(kit, settings), title="rig-conductor ingest")
+    return service_app(kit, webhook_router(kit, settings), *reporting_routers(kit, settings),
+                       title="rig-conductor ingest")

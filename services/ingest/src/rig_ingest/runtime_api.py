@@ -1,0 +1,173 @@
+"""The public agent runtime's calls (DESIGN.md section 9), kept apart from our own API.
+
+Each route turns the runtime's camelCase body into our events (`runtime_mapping`, pure) and stores them through
+the outbox, or, for output lines, appends them to `runlogs` and publishes them on `logs:{agent}`. The run id a
+client gets back is a row of ingest's `runs`, so the later calls of that run find its agent and work item.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import asyncpg
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from rig_bus.bus import RedisBus
+from rig_ingest import runtime_mapping as m
+from rig_ingest.posting import POSTED, invalid, json_object, read_json, store, store_one
+from rig_ingest.trust import Gate
+from rig_kit import ServiceKit
+
+RUNS_SCOPE = "runs:write"
+"""Scope of the execution-log calls (a run's steps, lines and end)."""
+
+EVENTS_SCOPE = "events:write"
+"""Scope of the runtime's events and agent log lines."""
+
+Body = TypeVar("Body", bound=BaseModel)
+
+_OPEN = """
+INSERT INTO runs (run_id, agent, repo, issue_number, model) VALUES ($1, $2, $3, $4, $5)
+RETURNING run_id::text, agent, repo, issue_number, started_at
+"""
+_RUN = "SELECT run_id::text, agent, repo, issue_number, started_at FROM runs WHERE run_id = $1"
+_NEXT_STEP = "UPDATE runs SET steps = steps + 1 WHERE run_id = $1 RETURNING steps"
+_FINISH = "UPDATE runs SET finished_at = coalesce(finished_at, now()) WHERE run_id = $1"
+
+_LINES = TypeAdapter(list[m.RunLogLine])
+
+
+def parsed(model: type[Body], body: Any) -> Body:
+    """The runtime's body as `model`, else a 422 saying what is wrong."""
+    try:
+        return model.model_validate(json_object(body, "the body"))
+    except ValidationError as error:
+        raise invalid(error) from error
+
+
+def run_of(row: asyncpg.Record) -> m.Run:
+    """A `runs` row as the mapping's Run."""
+    return m.Run(row["run_id"], row["agent"], row["repo"], row["issue_number"], row["started_at"])
+
+
+class RuntimeCalls:
+    """The runtime's routes over one kit: who may speak (`gate`), where events and lines go."""
+
+    def __init__(self, kit: ServiceKit, gate: Gate, max_body_bytes: int) -> None:
+        self._kit = kit
+        self._gate = gate
+        self._limit = max_body_bytes
+
+    async def open_run(self, request: Request) -> dict[str, Any]:
+        """`POST /api/execution-logs`: open a run, RUN_STARTED (and a RUN_STEP per step already listed)."""
+        self._gate.screen(request)
+        body = parsed(m.RunOpening, await read_json(request, self._limit))
+        await self._gate.speaker(request, RUNS_SCOPE, body.agent_id)
+        run_id = str(uuid.uuid4())
+        async with self._kit.pool.acquire() as conn, conn.transaction():
+            run = run_of(await conn.fetchrow(_OPEN, run_id, body.agent_id, body.repo, body.issue_number, body.model))
+            mapped = [m.run_started(body, run_id)]
+            for step in body.steps or ():
+                mapped.append(m.run_step(run, step, await conn.fetchval(_NEXT_STEP, run_id)))
+            await store(conn, self._kit, [(x.event, x.once) for x in mapped])
+        POSTED.labels("execution-logs", "stored").inc()
+        return {"id": run_id}
+
+    async def run(self, request: Request, run_id: str) -> m.Run:
+        """The run `run_id` names, once the caller may speak as its agent; 404 for a run nobody opened here."""
+        self._gate.screen(request)
+        try:
+            key = uuid.UUID(run_id)
+        except ValueError as error:
+            raise HTTPException(404, f"no run {run_id!r}: use the id POST /api/execution-logs answered") from error
+        row = await self._kit.pool.fetchrow(_RUN, key)
+        if row is None:
+            raise HTTPException(404, f"no run {run_id}: use the id POST /api/execution-logs answered")
+        run = run_of(row)
+        await self._gate.speaker(request, RUNS_SCOPE, run.agent)
+        return run
+
+    async def add_step(self, request: Request, run_id: str) -> dict[str, Any]:
+        """`POST /api/execution-logs/{id}/steps`: RUN_STEP."""
+        body = await read_json(request, self._limit)
+        run = await self.run(request, run_id)
+        step = parsed(m.RuntimeStep, body)
+        async with self._kit.pool.acquire() as conn, conn.transaction():
+            mapped = m.run_step(run, step, await conn.fetchval(_NEXT_STEP, run.run_id))
+            (stored,) = await store(conn, self._kit, [(mapped.event, mapped.once)])
+        POSTED.labels("execution-logs/steps", "stored").inc()
+        return {"id": stored.event_id}
+
+    async def complete(self, request: Request, run_id: str) -> dict[str, Any]:
+        """`POST /api/execution-logs/{id}/complete`: RUN_FINISHED, once per run (a repeat answers the first)."""
+        body = await read_json(request, self._limit)
+        run = await self.run(request, run_id)
+        mapped = m.run_finished(run, parsed(m.RunCompletion, body), datetime.now(UTC))
+        async with self._kit.pool.acquire() as conn, conn.transaction():
+            (stored,) = await store(conn, self._kit, [(mapped.event, mapped.once)])
+            await conn.execute(_FINISH, uuid.UUID(run.run_id))
+        POSTED.labels("execution-logs/complete", "duplicate" if stored.duplicate else "stored").inc()
+        return {"id": stored.event_id, "duplicate": stored.duplicate}
+
+    async def run_lines(self, request: Request, run_id: str) -> dict[str, Any]:
+        """`POST /api/execution-logs/{id}/logs`: the lines onto `runlogs` and `logs:{agent}`."""
+        body = await read_json(request, self._limit)
+        run = await self.run(request, run_id)
+        try:
+            lines = _LINES.validate_python(body)
+        except ValidationError as error:
+            raise invalid(error) from error
+        return await self._send(run.agent, m.run_log_entries(run, lines), "execution-logs/logs")
+
+    async def agent_lines(self, request: Request) -> dict[str, Any]:
+        """`POST /api/agent-logs`: the lines onto `runlogs` and `logs:{agentId}`."""
+        self._gate.screen(request)
+        body = parsed(m.AgentLogs, await read_json(request, self._limit))
+        await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
+        return await self._send(body.agent_id, m.agent_log_entries(body), "agent-logs")
+
+    async def event(self, request: Request, raw: dict[str, Any]) -> dict[str, Any]:
+        """`POST /api/events` in the runtime's form (the body has `agentId`)."""
+        self._gate.screen(request)
+        body = parsed(m.RuntimeEvent, raw)
+        await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
+        try:
+            mapped = m.runtime_event(body)
+        except ValueError as error:
+            raise invalid(error) from error
+        stored = await store_one(self._kit, mapped.event, once=mapped.once)
+        POSTED.labels("events/runtime", "duplicate" if stored.duplicate else "stored").inc()
+        return {"id": stored.event_id, "duplicate": stored.duplicate}
+
+    async def _send(self, agent: str, entries: list[dict[str, str]], route: str) -> dict[str, Any]:
+        # Output lines are not events: a lost line costs a line of a transcript, so they skip the outbox.
+        bus = self._kit.bus
+        if not isinstance(bus, RedisBus):
+            raise HTTPException(503, "output lines need the Valkey bus; set RIG_REDIS_URL to a redis:// URL")
+        names = self._kit.names
+        async with bus.client.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                pipe.xadd(names.runlogs, dict(entry))  # type: ignore[arg-type]
+                pipe.publish(names.logs(agent), m.channel_message(entry))
+            await pipe.execute()
+        POSTED.labels(route, "stored").inc()
+        return {"lines": len(entries)}
+
+
+def runtime_router(calls: RuntimeCalls) -> APIRouter:
+    """The runtime's routes besides `POST /api/events` (which `events_api` shares with our own form)."""
+    router = APIRouter(tags=["public agent runtime"])
+    router.add_api_route("/api/execution-logs", calls.open_run, methods=["POST"], status_code=201,
+                         summary="Open a run (RUN_STARTED); answers {id}")
+    router.add_api_route("/api/execution-logs/{run_id}/steps", calls.add_step, methods=["POST"],
+                         summary="A step of a run (RUN_STEP)")
+    router.add_api_route("/api/execution-logs/{run_id}/logs", calls.run_lines, methods=["POST"],
+                         summary="Output lines of a run (runlogs, logs:{agent})")
+    router.add_api_route("/api/execution-logs/{run_id}/complete", calls.complete, methods=["POST"],
+                         summary="A run ended (RUN_FINISHED)")
+    router.add_api_route("/api/agent-logs", calls.agent_lines, methods=["POST"],
+                         summary="Output lines of an agent (runlogs, logs:{agentId})")
+    return router

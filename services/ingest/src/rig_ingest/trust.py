@@ -1,0 +1,88 @@
+"""Who is calling: a verified token, or (for the public agent runtime, which sends none) a trusted network.
+
+Token-less calls are refused unless an operator names network ranges to trust (RIG_INGEST_TRUSTED_NETWORKS, off
+by default and logged as a warning at start-up). Behind the edge, uvicorn's proxy-header handling has already
+put the edge's X-Forwarded-For client in the request scope, so the address checked is the caller's.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Sequence
+
+from fastapi import HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials
+
+from rig_identity import Authenticator, Principal
+
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Gate:
+    """Admits callers: by token (with a scope) everywhere, token-less from trusted networks on the runtime's calls."""
+
+    def __init__(self, authenticator: Authenticator, trusted: Sequence[Network]) -> None:
+        self._authenticator = authenticator
+        self._trusted = tuple(trusted)
+        if self._trusted:
+            log.warning("token-less calls from %s are trusted to speak as the agent they name "
+                        "(RIG_INGEST_TRUSTED_NETWORKS); any host there can post as any agent",
+                        ", ".join(str(n) for n in self._trusted))
+
+    async def principal(self, request: Request, scope: str) -> Principal | None:
+        """The caller its bearer token proves, with `scope` (401/403 otherwise); None when it sent no token."""
+        header = request.headers.get("authorization")
+        if header is None:
+            return None
+        kind, _, token = header.partition(" ")
+        if kind.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "the Authorization header must be `Bearer <token>`",
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_request"'})
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip())
+        return await self._authenticator.require(scope)(credentials)
+
+    async def token_holder(self, request: Request, scope: str) -> Principal:
+        """The caller, who must send a token granting `scope`."""
+        principal = await self.principal(request, scope)
+        if principal is None:
+            raise HTTPException(401, "missing bearer token: send `Authorization: Bearer <token>` with a token from "
+                                     "`rig tokens create`", headers={"WWW-Authenticate": "Bearer"})
+        return principal
+
+    def is_trusted(self, request: Request) -> bool:
+        """Whether the request comes from a trusted network."""
+        if not self._trusted or request.client is None:
+            return False
+        try:
+            address = ipaddress.ip_address(request.client.host)
+        except ValueError:
+            return False
+        return any(address in network for network in self._trusted)
+
+    async def speaker(self, request: Request, scope: str, agent: str) -> str:
+        """The source a runtime call speaks as, `agent:<agent>`.
+
+        With a token, its subject must be that agent (or hold admin); without one, only a trusted network may
+        speak for an agent.
+        """
+        source = f"agent:{agent}"
+        principal = await self.principal(request, scope)
+        if principal is None:
+            self.screen(request)
+        elif not principal.may_speak_as(source):
+            raise HTTPException(403, f"token of {principal.subject} may not speak as {source}: an agent posts only "
+                                     "as itself")
+        return source
+
+    def screen(self, request: Request) -> None:
+        """Refuse (401) a token-less call from outside the trusted networks before looking at its body."""
+        if "authorization" in request.headers or self.is_trusted(request):
+            return
+        host = request.client.host if request.client else "unknown"
+        raise HTTPException(401, f"no bearer token, and {host} is not in a trusted network: send "
+                                 "`Authorization: Bearer <token>` from `rig tokens create`, or have the operator "
+                                 "trust the runtime's network in RIG_INGEST_TRUSTED_NETWORKS",
+                            headers={"WWW-Authenticate": "Bearer"})
