@@ -29,6 +29,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_github.settings:GitHubSettings",
     "rig_sandbox.settings:SandboxSettings",
     "rig_ingest.settings:IngestSettings",
+    "rig_agent.settings:AgentSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 

@@ -35,6 +35,10 @@ class Conductor:
         answer = await self._post("/api/events", body)
         return str(answer.get("id", ""))
 
+    async def request_merge(self, repo: str, pr_number: int, head_sha: str) -> dict[str, Any]:
+        """Ask the merger to squash-merge the PR at the approved head (scope `merge:request`)."""
+        return await self._post("/api/merge", {"repo": repo, "pr_number": pr_number, "head_sha": head_sha})
+
     async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         try:
             response = await self._http.post(path, json=body)

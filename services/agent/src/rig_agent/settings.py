@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
 
 from rig_service.settings import CommonSettings
 
@@ -34,3 +37,34 @@ class AgentSettings(CommonSettings):
                                       description="An assignment that failed this many times is escalated, not "
                                                   "retried.")
     agent_block_s: float = Field(default=1.0, gt=0, description="How long one read of the stream waits for work.")
+
+    agent_provider: Literal["claude", "codex", "scripted"] = Field(
+        default="claude", description="The coding CLI the agent drives.")
+    agent_model: str | None = Field(default=None, description="Model the provider uses; unset: the CLI's default.")
+    agent_max_turns: int | None = Field(default=None, ge=1, description="Stop a provider run after this many turns.")
+    agent_max_seconds: float | None = Field(default=3600.0, gt=0, description="Stop a provider run after this long.")
+    agent_max_cost_usd: Decimal | None = Field(default=None, gt=0,
+                                               description="Stop a provider run above this API-equivalent cost.")
+    agent_executable: str | None = Field(default=None,
+                                         description="Path of the CLI (`claude`, `codex`); unset: found on PATH.")
+    agent_provider_base_url: str | None = Field(
+        default=None, description="Model API base URL (a local gateway or a scripted server in tests).")
+    agent_skip_permissions: bool = Field(
+        default=False, description="Run the CLI with every permission (only inside a sandboxed container).")
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("RIG_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+        description="Claude Code's Anthropic API key (ANTHROPIC_API_KEY works too).")
+    claude_code_oauth_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("RIG_CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"),
+        description="Claude Code's OAuth token instead of a key (CLAUDE_CODE_OAUTH_TOKEN works too).")
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("RIG_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="Codex's OpenAI API key (OPENAI_API_KEY works too).")
+    agent_transcript: str | None = Field(default=None,
+                                         description="The scripted provider's recorded transcript (JSONL).")
+    agent_work_dir: str | None = Field(
+        default=None, description="Clones and provider session files; unset: {data_dir}/agents/{agent}.")
+    agent_check_attempts: int = Field(default=2, ge=1,
+                                      description="Provider runs Dev-E may take to make the build and tests pass.")
+    agent_tool_install: str = Field(default="", description="Shell template installing one `tools` entry, e.g. "
+                                                            "`npm install -g {tool}`; empty: tools are not installed.")

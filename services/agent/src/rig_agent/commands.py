@@ -1,0 +1,60 @@
+"""Shell commands of `.rig-agent.yaml` (`buildCommand`, `testCommand`, tool installs), output streamed line by line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+LineSink = Callable[[str], Awaitable[None]]
+"""Where each output line goes (the run's live log)."""
+
+OUTPUT_KEPT = 4000
+"""Characters of a command's output kept for the step's detail and the provider's next prompt."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """How a command ended, with the tail of its output."""
+
+    command: str
+    exit_code: int | None
+    tail: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """It ran to the end and exited 0."""
+        return self.exit_code == 0 and not self.timed_out
+
+
+async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s: float,
+                      env: dict[str, str] | None = None) -> CommandResult:
+    """Run `command` in a shell in its own process group; a timeout kills the whole group."""
+    process = await asyncio.create_subprocess_shell(
+        command, cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True, env={**os.environ, **(env or {})})
+    tail = ""
+
+    async def pump() -> None:
+        nonlocal tail
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            tail = (tail + line + "\n")[-OUTPUT_KEPT:]
+            await sink(line)
+
+    try:
+        async with asyncio.timeout(timeout_s):
+            await pump()
+            code = await process.wait()
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        return CommandResult(command, None, tail, timed_out=True)
+    return CommandResult(command, code, tail)
