@@ -30,6 +30,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_sandbox.settings:SandboxSettings",
     "rig_ingest.settings:IngestSettings",
     "rig_agent.settings:AgentSettings",
+    "rig_merger.settings:MergerSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 

@@ -9,7 +9,12 @@ import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
+from rig_testing import coding_clis as clis
 from rig_testing import servers
+from rig_testing.fake_anthropic import FakeAnthropic
+from rig_testing.fake_anthropic import fake_anthropic as serve_fake_anthropic
+from rig_testing.fake_openai import FakeOpenAI
+from rig_testing.fake_openai import fake_openai as serve_fake_openai
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +72,26 @@ def private_redis() -> Iterator[servers.PrivateRedis]:
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def coding_clis() -> clis.CodingClis:
+    """The real Claude Code and Codex CLIs, installed once with npm into a cache folder outside the repository."""
+    try:
+        return clis.install()
+    except clis.NpmMissingError as missing:
+        pytest.skip(str(missing))
+
+
+@pytest.fixture
+def fake_anthropic() -> Iterator[FakeAnthropic]:
+    """A scripted Anthropic Messages API on a loopback port; set `.script` before the run."""
+    with serve_fake_anthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """A scripted OpenAI Responses API on a loopback port; set `.script` before the run."""
+    with serve_fake_openai() as fake:
+        yield fake

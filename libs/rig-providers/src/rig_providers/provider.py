@@ -1,0 +1,66 @@
+"""The one interface every coding CLI is driven through: `Provider.run(request)` yields lines, then a result."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from rig_providers.model import ProviderEvent, RunRequest
+from rig_providers.parsing import StreamParser
+from rig_providers.prices import PriceTable
+from rig_providers.process import Finished, run_lines
+from rig_providers.redact import Redactor
+
+# What a CLI gets from our own environment; the rest (our service's settings, its secrets) stays with us.
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "HOME", "USER", "SHELL", "TERM")
+
+
+class ProviderConfigError(ValueError):
+    """A provider cannot start as configured; the message says what to set."""
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """How to start one run: the command, its environment and the parser of its output."""
+
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    parser: StreamParser
+
+
+class Provider(ABC):
+    """A coding CLI run as a subprocess. Subclasses say how to launch it and how to read its output."""
+
+    name: str
+
+    def __init__(self, prices: PriceTable | None = None) -> None:
+        self.prices = prices or PriceTable()
+
+    @abstractmethod
+    async def launch(self, request: RunRequest) -> Launch:
+        """The command, environment and parser for `request` (may prepare files, such as a config)."""
+
+    async def run(self, request: RunRequest) -> AsyncIterator[ProviderEvent]:
+        """Run the CLI: yield each output line (secrets redacted), then one RunResult.
+
+        A turn, time or cost limit of the request, or its stop event, kills the process group and still ends
+        with a result (its `stop_reason` says why). Cancelling the caller, or closing this iterator, kills it
+        too, without a result.
+        """
+        launch = await self.launch(request)
+        redactor = Redactor(request.secrets.values())
+        finished: list[Finished] = []
+        async for line in run_lines(launch.argv, workdir=request.workdir, env=launch.env, parser=launch.parser,
+                                    limits=request.limits, redactor=redactor, stop=request.stop,
+                                    finished=finished):
+            yield line
+        end = finished[0]
+        yield launch.parser.result(end.reason, end.exit_code, end.duration_ms, redactor)
+
+
+def base_env(request: RunRequest, **extra: str) -> dict[str, str]:
+    """The CLI's environment: a few of our variables, then `extra`, the request's env and its secrets."""
+    env = {name: os.environ[name] for name in INHERITED_ENV if name in os.environ}
+    return env | extra | dict(request.env) | dict(request.secrets)
