@@ -8,7 +8,7 @@ import subprocess
 from decimal import Decimal
 from pathlib import Path
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from rig_providers import Limits, OutputLine, RunRequest, RunResult, ScriptedProvider, StopReason
