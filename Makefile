@@ -26,6 +26,7 @@ lint: sync
 	.venv/bin/lint-imports
 	$(PY) -m rig_contracts.schema --check
 	$(PY) -m rig_service.settings_doc --check
+	$(PY) -m rig_router.config_schema --check
 
 bench: sync
 	$(PY) -m bench.foundation
@@ -36,6 +37,7 @@ bench: sync
 docs: sync
 	$(PY) -m rig_contracts.schema
 	$(PY) -m rig_service.settings_doc
+	$(PY) -m rig_router.config_schema
 
 clean:
 	rm -rf .rig bench/results

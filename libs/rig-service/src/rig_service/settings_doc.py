@@ -31,6 +31,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_ingest.settings:IngestSettings",
     "rig_agent.settings:AgentSettings",
     "rig_merger.settings:MergerSettings",
+    "rig_router.settings:RouterSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 

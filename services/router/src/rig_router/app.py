@@ -1,0 +1,53 @@
+"""Wiring of the router: its kit (consumer of `rig:events`, outbox relay), GitHub as the conductor, its routes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from rig_bus.consumer import BatchHandler, ConsumerOptions
+from rig_github import GitHubClient, GitHubSettings, Role
+from rig_kit import ServiceKit
+from rig_kit.app import service_app
+from rig_router.api import api_router
+from rig_router.comments import CommentPoster
+from rig_router.config_source import ConfigSource
+from rig_router.emit import Emitter
+from rig_router.handlers import Router
+from rig_router.settings import RouterSettings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+if not MIGRATIONS.is_dir():  # running from the source tree
+    MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def conductor(github_settings: GitHubSettings) -> GitHubClient | None:
+    """The conductor's GitHub client, or None (every repository is then `stack: base`) without credentials."""
+    if Role.CONDUCTOR not in github_settings.configured_roles():
+        log.warning("no GitHub credentials for the conductor role (RIG_GITHUB_CONDUCTOR_…): .rig-agent.yaml is not "
+                    "read (every repository counts as stack: base) and no comments are posted")
+        return None
+    return GitHubClient(github_settings, Role.CONDUCTOR)
+
+
+def create_app(settings: RouterSettings | None = None, github_settings: GitHubSettings | None = None) -> FastAPI:
+    """The router app."""
+    settings = settings or RouterSettings()
+    github = conductor(github_settings or GitHubSettings())
+    source = ConfigSource(github, settings.router_config_path)
+    poster = CommentPoster(github, settings.router_comment_retry_s)
+
+    def router(kit: ServiceKit) -> BatchHandler:
+        emitter = Emitter(kit.names, settings.router_maintainers, settings.router_config_path)
+        return Router(kit, source, emitter, poster)
+
+    async def post_comments(kit: ServiceKit) -> None:
+        await poster.run(kit.pool)
+
+    kit = ServiceKit("router", settings, migrations=MIGRATIONS, live_handler=router,
+                     options=ConsumerOptions(batch_size=200), jobs=[post_comments])
+    return service_app(kit, api_router(kit, settings), title="rig-conductor router")

@@ -1,0 +1,203 @@
+"""The router's consumer of `rig:events`: read policies first, then decide and write everything in one commit.
+
+Per batch: (1) outside any transaction, read `.rig-agent.yaml` for each ISSUE_APPROVED not handled yet (GitHub
+I/O never holds a transaction open); (2) in one transaction, record the event ids (inbox), run the state machine
+per event, store the items, their history, the assignment rows, the comments to post and the outbox rows;
+(3) after the commit, wake the comment poster. A crash before the commit redoes the batch; after it, the inbox
+drops the redelivered events and the relay and the poster finish what the commit recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from prometheus_client import Counter
+
+from rig_bus import Delivery
+from rig_contracts import Event
+from rig_contracts.catalogue import (
+    IssueApprovedEvent,
+    MergedEvent,
+    PrCreatedEvent,
+    PrUpdatedEvent,
+    ReviewDisputedEvent,
+    ReviewPassedEvent,
+    WorkStartedEvent,
+)
+from rig_db import outbox
+from rig_db.inbox import claim_new
+from rig_kit import ServiceKit
+from rig_router import assignments, projection
+from rig_router.comments import CommentPoster
+from rig_router.config import ConfigReading, RepoConfig, policy_for
+from rig_router.config_source import ConfigSource
+from rig_router.emit import Effects, Emitter
+from rig_router.projection import HistoryRow, ItemRow
+from rig_workflow import Policy, WorkItem, decide
+from rig_workflow.domain_model import HALTED
+
+log = logging.getLogger(__name__)
+
+EVENTS = Counter("rig_router_events_total", "Events the router handled, by what they did", ["type", "outcome"])
+ANOMALIES = Counter("rig_router_anomalies_total", "Unexpected or out-of-order events, recorded", ["type"])
+DUPLICATES = Counter("rig_router_duplicates_total", "Events whose key was already acted on", ["type"])
+UNREADABLE = Counter("rig_router_unreadable_total", "Entries that hold no event the router can read")
+DECISIONS = Counter("rig_router_decisions_total", "Decisions made", ["kind"])
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_PRIORITY = re.compile(r"^(?:priority|prio|p)[:/ -]?\s*(?P<value>\S+)$", re.IGNORECASE)
+
+
+@dataclass
+class Batch:
+    """What one batch changed, written at its end."""
+
+    rows: dict[str, ItemRow] = field(default_factory=dict)
+    history: list[HistoryRow] = field(default_factory=list)
+    effects: Effects = field(default_factory=Effects)
+
+
+class Router:
+    """The batch handler of `rig:events` (the kit's live handler)."""
+
+    def __init__(self, kit: ServiceKit, source: ConfigSource, emitter: Emitter, poster: CommentPoster) -> None:
+        self._kit = kit
+        self._source = source
+        self._emitter = emitter
+        self._poster = poster
+
+    async def __call__(self, deliveries: Sequence[Delivery]) -> None:
+        """Handle one batch atomically (see the module docstring)."""
+        events = _readable(deliveries)
+        if not events:
+            return
+        readings = await self._read_policies(events)
+        batch = Batch()
+        async with self._kit.pool.acquire() as conn, conn.transaction():
+            fresh_ids = await claim_new(conn, [e.id for e in events])
+            fresh = [e for e in events if e.id in fresh_ids]
+            await self._kit.note_revocations(conn, fresh)
+            for event in fresh:
+                await self._apply(conn, event, readings, batch)
+            await self._write(conn, batch)
+        self._kit.faults.reach("router.after_commit")
+        if batch.effects.comments:
+            self._poster.kick()
+
+    async def _read_policies(self, events: Sequence[Event]) -> dict[str, ConfigReading]:
+        approvals = [e for e in events if isinstance(e, IssueApprovedEvent)]
+        if not approvals:
+            return {}
+        async with self._kit.pool.acquire() as conn:
+            seen = {r["event_id"] for r in await conn.fetch(
+                "SELECT event_id::text FROM inbox WHERE event_id = ANY($1::uuid[])", [e.id for e in approvals])}
+        readings: dict[str, ConfigReading] = {}
+        for event in approvals:
+            if event.id not in seen:
+                readings[event.id] = await self._source.read(self._kit.pool, event.data.repo)
+        return readings
+
+    async def _apply(self, conn: asyncpg.Connection, event: Event, readings: dict[str, ConfigReading],
+                     batch: Batch) -> None:
+        row = batch.rows.get(event.subject) or await projection.load(conn, event.subject)
+        policy = row.policy if row else Policy()
+        reading = readings.get(event.id)
+        if isinstance(event, IssueApprovedEvent) and reading is not None:
+            data = event.data
+            policy = policy_for(reading, data.title, data.body, data.labels, path=self._source.path)
+        before = row.item if row else None
+        decision = decide(before, event, policy)
+        if decision.item is None or (decision.item is before and not decision.duplicate and not decision.anomaly):
+            return  # not a work item, or a type the state machine does not route on
+        row = row or ItemRow(decision.item)
+        row.item = decision.item
+        if isinstance(event, IssueApprovedEvent) and reading is not None and not decision.duplicate:
+            row.policy = policy
+            row.details = _details(event, reading)
+        batch.rows[event.subject] = row
+        effects = Effects()
+        words = self._emitter.effects(row, event, decision.commands, effects)
+        self._bookkeep(event, decision.item, before, effects)
+        await _assignments(conn, effects)
+        batch.effects.outbox += effects.outbox
+        batch.effects.comments += effects.comments
+        outcome = "duplicate" if decision.duplicate else "anomaly" if decision.anomaly else "applied"
+        EVENTS.labels(event.type, outcome).inc()
+        if decision.duplicate:
+            DUPLICATES.labels(event.type).inc()
+        if decision.anomaly:
+            ANOMALIES.labels(event.type).inc()
+            log.info("anomaly on %s: %s", event.subject, decision.anomaly)
+        for command in decision.commands:
+            DECISIONS.labels(type(command).__name__).inc()
+        batch.history.append(HistoryRow(event.subject, event.id, event.type, event.key, outcome,
+                                        before.state.value if before else None, decision.item.state.value,
+                                        decision.anomaly, tuple(words)))
+
+    def _bookkeep(self, event: Event, item: WorkItem, before: WorkItem | None, effects: Effects) -> None:
+        """Which open assignments this event starts or ends."""
+        if item.state in HALTED and (before is None or before.state not in HALTED):
+            effects.cancelled.append(item.subject)
+        match event:
+            case WorkStartedEvent():
+                named = event.data.assignment_id
+                effects.started.append((item.subject, named if named and _UUID.match(named) else None))
+            case PrCreatedEvent() | PrUpdatedEvent():
+                effects.finished.append((item.subject, "dev"))
+            case ReviewPassedEvent() | ReviewDisputedEvent():
+                effects.finished.append((item.subject, "review"))
+            case MergedEvent():
+                effects.cancelled.append(item.subject)
+            case _:
+                pass
+
+    async def _write(self, conn: asyncpg.Connection, batch: Batch) -> None:
+        await projection.save(conn, list(batch.rows.values()))
+        await projection.record(conn, batch.history)
+        if batch.effects.comments:
+            await conn.executemany(
+                "INSERT INTO comments (key, repo, number, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                [(c.key, c.repo, c.number, c.body) for c in batch.effects.comments])
+        await outbox.add(conn, batch.effects.outbox)
+
+
+async def _assignments(conn: asyncpg.Connection, effects: Effects) -> None:
+    """One event's changes to the assignment rows, in order: started, finished, ended, new."""
+    for subject, assignment_id in effects.started:
+        await assignments.started(conn, subject, assignment_id)
+    for subject, kind in effects.finished:
+        await assignments.finished(conn, subject, kind)
+    await assignments.close_open(conn, sorted(set(effects.cancelled)))
+    await assignments.insert(conn, effects.assignments)
+
+def _readable(deliveries: Sequence[Delivery]) -> list[Event]:
+    """The batch's events, each id once; an entry that holds no readable event is counted and skipped."""
+    events: list[Event] = []
+    seen: set[str] = set()
+    for delivery in deliveries:
+        try:
+            event = delivery.event
+        except ValueError as error:  # pydantic's ValidationError and UnknownEventType are ValueErrors
+            UNREADABLE.inc()
+            log.warning("skipped entry %s of %s: %s", delivery.entry_id, delivery.stream, error)
+            continue
+        if event.id not in seen:
+            seen.add(event.id)
+            events.append(event)
+    return events
+
+
+def _details(event: IssueApprovedEvent, reading: ConfigReading) -> dict[str, object]:
+    """What the assignment entries carry besides the item: the issue's text and the config's commands."""
+    data = event.data
+    config = reading.config
+    priority = next((m["value"] for label in data.labels if (m := _PRIORITY.match(label))), "")
+    config = config or RepoConfig()
+    return {"title": data.title, "body": data.body, "labels": list(data.labels), "priority": priority,
+            "testCommand": config.test_command, "buildCommand": config.build_command, "tools": list(config.tools),
+            "config_sha": reading.sha}
+
