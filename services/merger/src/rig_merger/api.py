@@ -1,0 +1,94 @@
+"""HTTP: `POST /api/merge` records a merge request (202 at once); `GET /api/merge/{owner}/{repo}/{pr}` shows it."""
+
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from rig_contracts.catalogue import MergeRequestedEvent
+from rig_contracts.payloads import Repo
+from rig_db import outbox
+from rig_identity import Principal
+from rig_kit import ServiceKit
+from rig_merger import projection as db
+from rig_merger.handlers import SOURCE
+
+AFTER_RECORD = "merger.after_record"
+"""Fault point: the request and its MERGE_REQUESTED are committed, the caller has no answer yet."""
+
+SHA = r"^[0-9a-f]{40}$"
+
+
+class MergeAsk(BaseModel):
+    """A merge request: ours (`repo`, `pr_number`, `head_sha`) or the public runtime's (`repo`, `prNumber`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    repo: Repo = Field(description="owner/name")
+    pr_number: int = Field(ge=1, validation_alias=AliasChoices("pr_number", "prNumber"),
+                           description="Pull request number (`prNumber` in the public runtime's form).")
+    head_sha: str | None = Field(default=None, pattern=SHA, validation_alias=AliasChoices("head_sha", "headSha"),
+                                 description="The approved head SHA; omitted: the recorded approval's SHA.")
+
+
+def describe(request: db.Request, pull: db.Pull | None) -> dict[str, Any]:
+    """A request as the API shows it: its state, and why it waits or was blocked."""
+    return {"repo": request.repo, "pr_number": request.pr_number, "head_sha": request.head_sha,
+            "subject": request.subject, "requested_by": request.requested_by, "state": request.state,
+            "reason": request.reason, "detail": request.detail, "merge_sha": request.merge_sha,
+            "approved_sha": pull.approved_sha if pull else None, "head_seen": pull.head_sha if pull else None}
+
+
+def approved_head(ask: MergeAsk, pull: db.Pull | None) -> str:
+    """The SHA to merge: the one asked for, else the recorded approval's, refused when there is none or it is stale."""
+    if ask.head_sha is not None:
+        return ask.head_sha
+    ref = f"{ask.repo}#{ask.pr_number}"
+    if pull is None or pull.approved_sha is None:
+        raise HTTPException(422, f"no approval recorded for {ref}: a merge without `head_sha` needs a REVIEW_PASSED "
+                                 "(an approving review) first; send `head_sha` or wait for the review")
+    if pull.head_sha is not None and pull.head_sha != pull.approved_sha:
+        raise HTTPException(409, f"the head of {ref} moved since the approval (approved {pull.approved_sha}, head "
+                                 f"is {pull.head_sha}): the new head must be reviewed first")
+    return pull.approved_sha
+
+
+def api_router(kit: ServiceKit) -> APIRouter:
+    """The merger's public routes."""
+    router = APIRouter(prefix="/api/merge")
+    Requester = Annotated[Principal, Depends(kit.authenticator.require("merge:request"))]  # noqa: N806
+    Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
+
+    @router.post("", status_code=202)
+    async def request_merge(ask: MergeAsk, who: Requester) -> JSONResponse:
+        """Record the request and its MERGE_REQUESTED in one transaction; asking again changes nothing."""
+        async with kit.pool.acquire() as conn, conn.transaction():
+            pull = await db.pull(conn, ask.repo, ask.pr_number)
+            if pull is not None and pull.closed and pull.merge_sha is None:
+                raise HTTPException(409, f"{ask.repo}#{ask.pr_number} is closed without merging")
+            sha = approved_head(ask, pull)
+            subject = pull.subject if pull and pull.subject else f"{ask.repo}#{ask.pr_number}"
+            event = MergeRequestedEvent.of(
+                source=SOURCE, subject=subject, key=f"merge-request:{ask.repo}#{ask.pr_number}@{sha}",
+                data={"repo": ask.repo, "pr_number": ask.pr_number, "head_sha": sha, "requested_by": who.subject})
+            request, new = await db.record_request(conn, ask.repo, ask.pr_number, sha, subject, who.subject,
+                                                   event.id)
+            if new:
+                await outbox.add(conn, [outbox.OutboxEntry(event, kit.names.events)])
+                await db.wake(conn)
+        kit.faults.reach(AFTER_RECORD)
+        return JSONResponse({**describe(request, pull), "new": new}, status_code=202)
+
+    @router.get("/{owner}/{name}/{pr_number}")
+    async def show(owner: str, name: str, pr_number: int, _who: Reader) -> dict[str, Any]:
+        """The PR's latest merge request: its state and why it waits."""
+        async with kit.pool.acquire() as conn:
+            request = await db.latest_request(conn, f"{owner}/{name}", pr_number)
+            pull = await db.pull(conn, f"{owner}/{name}", pr_number)
+        if request is None:
+            raise HTTPException(404, f"no merge request for {owner}/{name}#{pr_number}")
+        return describe(request, pull)
+
+    return router
