@@ -69,8 +69,9 @@ async def test_a_resumed_run_is_billed_for_its_own_part_only(
     first_script: list[Step] = [Shell("echo one > one.txt"), Say("One.")]
     fake_anthropic.script = first_script
     _, first = await run_to_end(claude, request(tmp_path, repo, "Write one"))
-    second_script: list[Step] = [Shell("echo two > two.txt", Tokens(input=2000, output=80, cache_read=9000, cache_write=700)),
-                     Say("Two.", Tokens(input=150, output=30, cache_read=11000, cache_write=50))]
+    second_script: list[Step] = [
+        Shell("echo two > two.txt", Tokens(input=2000, output=80, cache_read=9000, cache_write=700)),
+        Say("Two.", Tokens(input=150, output=30, cache_read=11000, cache_write=50))]
     fake_anthropic.script = second_script
 
     lines, second = await run_to_end(claude, request(tmp_path, repo, "Now write two", session_id=first.session_id))
