@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ingest_support import SECRET
 from pydantic import SecretStr
 
-from ingest_support import SECRET
 from rig_identity import mint
 from rig_ingest.settings import IngestSettings
 

@@ -136,6 +136,7 @@ async def test_a_body_over_the_limit_is_413(keys, database_url, redis_url, key_p
     app = create_app(small)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://ingest") as http:
+        assert (await http.get("/readyz")).status_code == 200
         body = work_started()
         body["data"]["branch"] = "b" * 300
         response = await http.post("/api/events", json=body, headers=bearer(keys, f"agent:{AGENT}", "events:write"))

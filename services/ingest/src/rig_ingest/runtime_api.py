@@ -17,7 +17,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rig_bus.bus import RedisBus
 from rig_ingest import runtime_mapping as m
-from rig_ingest.posting import POSTED, invalid, json_object, read_json, store, store_one
+from rig_ingest.posting import POSTED, invalid, json_object, read_json, refusal, store, store_one
+from rig_ingest.reporting import Refused, check_type
 from rig_ingest.trust import Gate
 from rig_kit import ServiceKit
 
@@ -48,6 +49,14 @@ def parsed(model: type[Body], body: Any) -> Body:
         raise invalid(error) from error
 
 
+def allowed(source: str, kind: str) -> None:
+    """Refuse (403) what `source` may not post: a person's hook posts no runs, usage or escalations."""
+    try:
+        check_type(source, kind)
+    except Refused as error:
+        raise refusal(error) from error
+
+
 def run_of(row: asyncpg.Record) -> m.Run:
     """A `runs` row as the mapping's Run."""
     return m.Run(row["run_id"], row["agent"], row["repo"], row["issue_number"], row["started_at"])
@@ -65,7 +74,7 @@ class RuntimeCalls:
         """`POST /api/execution-logs`: open a run, RUN_STARTED (and a RUN_STEP per step already listed)."""
         self._gate.screen(request)
         body = parsed(m.RunOpening, await read_json(request, self._limit))
-        await self._gate.speaker(request, RUNS_SCOPE, body.agent_id)
+        allowed(await self._gate.speaker(request, RUNS_SCOPE, body.agent_id), "RUN_STARTED")
         run_id = str(uuid.uuid4())
         async with self._kit.pool.acquire() as conn, conn.transaction():
             run = run_of(await conn.fetchrow(_OPEN, run_id, body.agent_id, body.repo, body.issue_number, body.model))
@@ -87,7 +96,7 @@ class RuntimeCalls:
         if row is None:
             raise HTTPException(404, f"no run {run_id}: use the id POST /api/execution-logs answered")
         run = run_of(row)
-        await self._gate.speaker(request, RUNS_SCOPE, run.agent)
+        allowed(await self._gate.speaker(request, RUNS_SCOPE, run.agent), "RUN_STEP")
         return run
 
     async def add_step(self, request: Request, run_id: str) -> dict[str, Any]:
@@ -133,9 +142,10 @@ class RuntimeCalls:
         """`POST /api/events` in the runtime's form (the body has `agentId`)."""
         self._gate.screen(request)
         body = parsed(m.RuntimeEvent, raw)
-        await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
+        source = await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
         try:
-            mapped = m.runtime_event(body)
+            allowed(source, m.our_type(body))
+            mapped = m.runtime_event(body, source)
         except ValueError as error:
             raise invalid(error) from error
         stored = await store_one(self._kit, mapped.event, once=mapped.once)

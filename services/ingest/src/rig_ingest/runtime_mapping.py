@@ -167,7 +167,7 @@ def subject_of(repo: str, number: int) -> str:
 
 
 def run_started(body: RunOpening, run_id: str) -> Mapped:
-    """RUN_STARTED for a run the runtime opened."""
+    """RUN_STARTED for a run the runtime opened (runs are an agent's, never a person's)."""
     data = p.RunStarted(repo=body.repo, number=body.issue_number, run_id=run_id, agent=body.agent_id,
                         provider=body.provider, model=body.model)
     event = c.RunStartedEvent(source=f"agent:{body.agent_id}", subject=subject_of(body.repo, body.issue_number),
@@ -200,43 +200,75 @@ def run_finished(run: Run, body: RunCompletion, now: datetime) -> Mapped:
     return Mapped(event, once=True)
 
 
-def runtime_event(body: RuntimeEvent) -> Mapped:
-    """Our event for one of the runtime's `POST /api/events` bodies; ValueError for a type or shape we cannot map."""
+def our_type(body: RuntimeEvent) -> str:
+    """Our name for the body's type; ValueError for one the runtime does not send."""
     ours = EVENT_NAMES.get(body.type)
     if ours is None:
         raise ValueError(f"unknown runtime event type {body.type!r}: known are {', '.join(EVENT_NAMES)}")
-    agent, event_id = body.agent_id, new_event_id()
-    item = subject_of(body.repo, body.issue_number) if body.repo and body.issue_number else None
-    envelope: dict[str, Any] = {"id": event_id, "source": f"agent:{agent}", "subject": item or f"agent:{agent}"}
-    if ours == "AGENT_HEARTBEAT":
-        data: Any = p.AgentHeartbeat(agent=agent, status=body.status, provider=body.provider,
-                                     current_task=body.current_task or item)
-        return Mapped(c.AgentHeartbeatEvent(key=f"heartbeat:{agent}:{event_id}", data=data, **envelope), once=False)
-    if ours == "TOKEN_USAGE":
-        usage = p.Usage(input_tokens=body.input_tokens, output_tokens=body.output_tokens,
-                        cache_read_tokens=body.cache_read_tokens, cache_write_tokens=body.cache_creation_tokens)
-        data = p.TokenUsage.model_validate({"agent": agent, "model": body.model, "category": body.category,
-                                            "usage": usage, "cost_usd": body.cost_usd})
-        return Mapped(c.TokenUsageEvent(key=f"usage:{agent}:{event_id}", data=data, **envelope), once=False)
-    if ours == "AGENT_STUCK":
-        data = p.AgentStuck(agent=agent, reason=body.reason)
-        return Mapped(c.AgentStuckEvent(key=f"stuck:{agent}:{event_id}", data=data, **envelope), once=False)
-    if not body.repo or not body.issue_number:
-        raise ValueError(f"{body.type} needs repo and issueNumber: the work item it is about")
-    if ours == "WORK_STARTED":
-        data = p.WorkStarted(repo=body.repo, number=body.issue_number, agent=agent, branch=body.branch)
-        return Mapped(c.WorkStartedEvent(key=f"work-started:{item}:{agent}:{event_id}", data=data, **envelope),
-                      once=False)
-    if ours == "ISSUE_ESCALATED":
-        data = p.IssueEscalated(repo=body.repo, number=body.issue_number, reason=body.reason or "escalated by agent")
-        return Mapped(c.IssueEscalatedEvent(key=f"escalated:{item}:{agent}:{event_id}", data=data, **envelope),
-                      once=False)
+    return ours
+
+
+def _heartbeat(body: RuntimeEvent, item: str | None, event_id: str) -> tuple[Any, str, bool]:
+    data = p.AgentHeartbeat(agent=body.agent_id, status=body.status, provider=body.provider,
+                            current_task=body.current_task or item)
+    return data, f"heartbeat:{body.agent_id}:{event_id}", False
+
+
+def _usage(body: RuntimeEvent, _item: str | None, event_id: str) -> tuple[Any, str, bool]:
+    usage = p.Usage(input_tokens=body.input_tokens, output_tokens=body.output_tokens,
+                    cache_read_tokens=body.cache_read_tokens, cache_write_tokens=body.cache_creation_tokens)
+    data = p.TokenUsage.model_validate({"agent": body.agent_id, "model": body.model, "category": body.category,
+                                        "usage": usage, "cost_usd": body.cost_usd})
+    return data, f"usage:{body.agent_id}:{event_id}", False
+
+
+def _stuck(body: RuntimeEvent, _item: str | None, event_id: str) -> tuple[Any, str, bool]:
+    return p.AgentStuck(agent=body.agent_id, reason=body.reason), f"stuck:{body.agent_id}:{event_id}", False
+
+
+def _work_started(body: RuntimeEvent, item: str | None, event_id: str) -> tuple[Any, str, bool]:
+    repo, number = _work_item(body)
+    data = p.WorkStarted(repo=repo, number=number, agent=body.agent_id, branch=body.branch)
+    return data, f"work-started:{item}:{body.agent_id}:{event_id}", False
+
+
+def _escalated(body: RuntimeEvent, item: str | None, event_id: str) -> tuple[Any, str, bool]:
+    repo, number = _work_item(body)
+    data = p.IssueEscalated(repo=repo, number=number, reason=body.reason or "escalated by agent")
+    return data, f"escalated:{item}:{body.agent_id}:{event_id}", False
+
+
+def _pr_reported(body: RuntimeEvent, _item: str | None, _event_id: str) -> tuple[Any, str, bool]:
+    repo, _number = _work_item(body)
     if body.pr_number is None:
         raise ValueError("PR_CREATED needs prNumber")
-    data = p.PrReported(repo=body.repo, pr_number=body.pr_number, url=body.pr_url, branch=body.branch, reporter=agent)
-    # Reporting the same PR again says nothing new: one PR_REPORTED per PR and agent.
-    return Mapped(c.PrReportedEvent(key=f"pr-reported:{body.repo}#{body.pr_number}:{agent}", data=data, **envelope),
-                  once=True)
+    data = p.PrReported(repo=repo, pr_number=body.pr_number, url=body.pr_url, branch=body.branch,
+                        reporter=body.agent_id)
+    # Reporting the same PR again says nothing new: one PR_REPORTED per PR and reporter.
+    return data, f"pr-reported:{repo}#{body.pr_number}:{body.agent_id}", True
+
+
+def _work_item(body: RuntimeEvent) -> tuple[str, int]:
+    if not body.repo or not body.issue_number:
+        raise ValueError(f"{body.type} needs repo and issueNumber: the work item it is about")
+    return body.repo, body.issue_number
+
+
+_BUILDERS = {"AGENT_HEARTBEAT": _heartbeat, "TOKEN_USAGE": _usage, "AGENT_STUCK": _stuck,
+             "WORK_STARTED": _work_started, "ISSUE_ESCALATED": _escalated, "PR_REPORTED": _pr_reported}
+
+
+def runtime_event(body: RuntimeEvent, source: str) -> Mapped:
+    """Our event, from `source`, for one of the runtime's `POST /api/events` bodies.
+
+    Raises ValueError for a type or a shape we cannot map. The subject is the work item, else the source itself
+    (an idle agent's heartbeat is about the agent).
+    """
+    ours, event_id = our_type(body), new_event_id()
+    item = subject_of(body.repo, body.issue_number) if body.repo and body.issue_number else None
+    data, key, once = _BUILDERS[ours](body, item, event_id)
+    event = c.EVENT_TYPES[ours].of(id=event_id, source=source, subject=item or source, key=key, data=data)
+    return Mapped(event, once)
 
 
 def log_entry(agent: str, ts: str, level: str, message: str, repo: str | None, number: int | None) -> dict[str, str]:

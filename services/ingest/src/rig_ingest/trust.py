@@ -63,19 +63,21 @@ class Gate:
         return any(address in network for network in self._trusted)
 
     async def speaker(self, request: Request, scope: str, agent: str) -> str:
-        """The source a runtime call speaks as, `agent:<agent>`.
+        """The source a runtime call naming `agent` speaks as.
 
-        With a token, its subject must be that agent (or hold admin); without one, only a trusted network may
-        speak for an agent.
+        With a token, its subject must be `agent:<agent>` or `human:<agent>` (a person's hook), or hold admin
+        (then `agent:<agent>`); without one, only a trusted network may speak, as `agent:<agent>`.
         """
-        source = f"agent:{agent}"
         principal = await self.principal(request, scope)
         if principal is None:
             self.screen(request)
-        elif not principal.may_speak_as(source):
-            raise HTTPException(403, f"token of {principal.subject} may not speak as {source}: an agent posts only "
-                                     "as itself")
-        return source
+            return f"agent:{agent}"
+        if principal.subject in (f"agent:{agent}", f"human:{agent}"):
+            return principal.subject  # a person's hook speaks the runtime's form too, as the person
+        if principal.may_speak_as(f"agent:{agent}"):
+            return f"agent:{agent}"
+        raise HTTPException(403, f"token of {principal.subject} may not speak as agent:{agent}: a subject posts "
+                                 "only as itself")
 
     def screen(self, request: Request) -> None:
         """Refuse (401) a token-less call from outside the trusted networks before looking at its body."""
