@@ -87,7 +87,7 @@ async def agent_process(agent: str, settings: AgentSettings) -> AsyncIterator[Ag
         options = DevOptions(work_dir / "work", check_attempts=settings.agent_check_attempts,
                              tool_install=settings.agent_tool_install)
         worker = DevWorker(reporting, DevContext(agent, github, conductor, Sessions(client, names), setup, options))
-    consumer = f"{agent}@{socket.gethostname()}"
+    consumer = settings.agent_consumer or f"{agent}@{socket.gethostname()}"
     stream = AssignmentStream(client, names, agent, consumer,
                               reclaim_idle_ms=int(settings.agent_reclaim_idle_s * 1000))
     busy = BusyMarker(client, names.busy(agent), consumer, settings.agent_busy_ttl_s)

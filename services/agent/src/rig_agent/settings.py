@@ -22,6 +22,10 @@ class AgentSettings(CommonSettings):
     agent_token: SecretStr | None = Field(default=None,
                                           description="The agent's access token (`rig tokens create --subject "
                                                       "agent:<pool> --scope events:write …`).")
+    agent_consumer: str | None = Field(
+        default=None, description="Consumer name in the `agents` group; unset: `{agent}@{hostname}`, so a restarted "
+                                  "process takes back its own assignments at once. Give each process of a pool on "
+                                  "one host its own.")
     agent_cluster: bool = Field(default=False,
                                 description="Running under KEDA: never exit on idle (a Deployment would restart it).")
     agent_idle_exit_s: float = Field(default=300.0, gt=0,

@@ -1,0 +1,248 @@
+"""The agent runtime as a real process (`python -m rig_agent`) with the scripted provider, against the sandbox,
+a real ingest process, real Valkey (as the pool's ACL user) and PostgreSQL: Dev-E turns an assignment into a PR
+that closes its issue, Review-E reviews a head and asks for the merge, both report their runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+from github_sandbox_support import Sandbox, sandbox_process
+from system_support import KEYS, ROOT, build, eventually
+
+from rig_contracts import Names, event_from_json
+from rig_contracts.catalogue import IssueAssignedEvent, ReviewAssignedEvent
+from rig_contracts.entries import EVENT_FIELD
+from rig_contracts.payloads import IssueAssigned, ReviewAssigned
+from rig_identity import mint
+from rig_identity.acl import ensure_agent_user
+
+pytestmark = pytest.mark.slow
+
+REPO = "acme/app"
+WEBHOOK_SECRET = "agent-runtime-test-secret"
+PATCH = """diff --git a/hello.txt b/hello.txt
+new file mode 100644
+--- /dev/null
++++ b/hello.txt
+@@ -0,0 +1 @@
++hello from dev-e
+"""
+
+
+def transcript(path: Path, *entries: dict[str, Any]) -> Path:
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+    return path
+
+
+async def agent_url(redis, redis_url: str, names: Names, agent: str) -> str:
+    """A Valkey URL logged in as the pool's own ACL user."""
+    password = secrets.token_hex(16)
+    user = await ensure_agent_user(redis, names, agent, password)
+    parts = urlsplit(redis_url)
+    return urlunsplit(parts._replace(netloc=f"{quote(user)}:{password}@{parts.hostname}:{parts.port or 6379}"))
+
+
+def github_env(sandbox: Sandbox) -> dict[str, str]:
+    env = {"RIG_GITHUB_API_URL": sandbox.url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
+           "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0"}
+    for role, app in sandbox.apps.items():
+        prefix = f"RIG_GITHUB_{role.upper()}"
+        env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
+                f"{prefix}_PRIVATE_KEY_FILE": app["key_path"]}
+    return env
+
+
+async def start_agent(agent: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """Start one agent process (its own process group, so a kill takes its provider along)."""
+    variables = {k: v for k, v in os.environ.items() if not k.startswith("RIG_")} | env
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rig_agent", "--agent", agent, cwd=ROOT, env=variables,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+
+
+async def run_agent(agent: str, *, env: dict[str, str], timeout: float = 120.0) -> str:
+    """Run one agent process until it exits idle; its log."""
+    process = await start_agent(agent, env)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    log = output.decode()
+    assert process.returncode == 0, log
+    return log
+
+
+async def stream_events(redis, names: Names) -> list[Any]:
+    return [event_from_json(fields[EVENT_FIELD.encode()].decode())
+            for _id, fields in await redis.xrange(names.events)]
+
+
+@pytest.fixture
+async def system(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
+    env = {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([WEBHOOK_SECRET])}
+    async with build(["ingest"], database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
+                     schema_suffix=schema_suffix, folder=tmp_path, extra_env=env) as running:
+        yield running
+
+
+@pytest.fixture
+async def sandbox(tmp_path):
+    async with sandbox_process(tmp_path / "sandbox") as started:
+        await started.post("/repos", {"owner": "acme", "name": "app", "files": {"README.md": "# app\n"}})
+        yield started
+
+
+def base_env(tmp_path: Path, system, sandbox: Sandbox, key_prefix: str, url: str, agent: str,
+             scopes: list[str], script: Path) -> dict[str, str]:
+    return {"RIG_REDIS_URL": url, "RIG_AGENT_REDIS_URL": url, "RIG_KEY_PREFIX": key_prefix,
+            "RIG_DATA_DIR": str(tmp_path / "agent-data"), "RIG_AGENT_CONDUCTOR_URL": system.url("ingest"),
+            "RIG_AGENT_TOKEN": mint(KEYS[0], f"agent:{agent}", scopes), "RIG_AGENT_PROVIDER": "scripted",
+            "RIG_AGENT_TRANSCRIPT": str(script), "RIG_AGENT_IDLE_EXIT_S": "1.5", "RIG_AGENT_BLOCK_S": "0.2",
+            "RIG_AGENT_BUSY_TTL_S": "1", "RIG_AGENT_HEARTBEAT_S": "0.5", **github_env(sandbox)}
+
+
+async def assign_issue(sandbox: Sandbox, redis, names: Names) -> int:
+    """An open issue, assigned to dev-e-python as the router does it (entry and wake entry); its number."""
+    issue = await sandbox.post(f"/repos/{REPO}/issues", {"title": "Say hello", "body": "Add hello.txt"})
+    number = issue["number"]
+    event = IssueAssignedEvent(source="router", subject=f"{REPO}#{number}", key=f"assigned:{REPO}#{number}:1",
+                               data=IssueAssigned(repo=REPO, number=number, agent="dev-e-python", stack="python",
+                                                  assignment_id="a1"))
+    await redis.xadd(names.assignments("dev-e-python"), {
+        EVENT_FIELD: event.to_json(), "repo": REPO, "issueNumber": str(number), "title": "Say hello",
+        "body": "Add hello.txt", "stack": "python", "testCommand": "grep -q dev-e hello.txt"})
+    await redis.lpush(names.signal("dev-e-python"), "1")
+    return number
+
+
+def dev_transcript(tmp_path: Path, wait_s: float = 0.0) -> Path:
+    return transcript(tmp_path / f"dev-{wait_s}.jsonl",
+                      {"kind": "meta", "model": "claude-sonnet-4-5"},
+                      {"kind": "turn", "text": "Adding hello.txt",
+                       "usage": {"input_tokens": 1200, "output_tokens": 80, "cache_read_tokens": 300}},
+                      {"kind": "wait", "seconds": wait_s},
+                      {"kind": "patch", "diff": PATCH}, {"kind": "result", "text": "Added hello.txt."})
+
+
+async def open_pulls(sandbox: Sandbox) -> list[tuple[int, str, str]]:
+    """(number, body, head branch) of the repository's open PRs."""
+    async with sandbox.roles() as gh:
+        return await gh.conductor.run(lambda g: [(p.number, p.body, p.head.ref)
+                                                 for p in g.get_repo(REPO).get_pulls(state="open")])
+
+
+async def test_dev_e_turns_an_assignment_into_the_pr_that_closes_its_issue(
+        tmp_path, system, sandbox, redis, redis_url, key_prefix):
+    names = Names(key_prefix)
+    number = await assign_issue(sandbox, redis, names)
+    script = dev_transcript(tmp_path)
+    url = await agent_url(redis, redis_url, names, "dev-e-python")
+
+    await run_agent("dev-e-python", env=base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python",
+                                                 ["events:write"], script))
+
+    pulls = await open_pulls(sandbox)
+    assert len(pulls) == 1 and pulls[0][1].startswith(f"Closes #{number}")
+    assert pulls[0][2].startswith(f"agent/{number}-say-hello")
+    async with sandbox.roles() as gh:
+        added = await gh.conductor.get_file(REPO, "hello.txt", ref=pulls[0][2])
+    assert added is not None and added.text == "hello from dev-e\n"
+    assert await redis.xpending(names.assignments("dev-e-python"), "agents") == \
+        {"pending": 0, "min": None, "max": None, "consumers": []}
+    assert await redis.llen(names.signal("dev-e-python")) == 0
+
+    async def reported() -> bool:
+        return "RUN_FINISHED" in {e.type for e in await stream_events(redis, names)}
+
+    await eventually(reported, timeout=30, what="RUN_FINISHED on rig:events")
+    events = await stream_events(redis, names)
+    types = [e.type for e in events if e.subject == f"{REPO}#{number}" and e.type != "AGENT_HEARTBEAT"]
+    assert types[:2] == ["WORK_STARTED", "RUN_STARTED"] and types[-1] == "RUN_FINISHED"
+    finished = next(e for e in events if e.type == "RUN_FINISHED")
+    assert finished.source == "agent:dev-e-python" and finished.data.status == "succeeded"
+    assert (finished.data.usage.input_tokens, finished.data.usage.output_tokens,
+            finished.data.usage.cache_read_tokens) == (1200, 80, 300)
+    assert finished.data.cost_usd is not None and finished.data.cost_usd > 0
+    assert finished.data.pr_number == pulls[0][0]
+    steps = [e.data.step for e in events if e.type == "RUN_STEP"]
+    assert steps == ["clone", "provider", "test", "push", "pull_request"]
+    assert await redis.exists(names.busy("dev-e-python")) == 0  # lapsed after the agent exited
+    beats = [e.data for e in events if e.type == "AGENT_HEARTBEAT"]
+    assert {(b.status, b.current_task) for b in beats} >= {("busy", f"{REPO}#{number}"), ("offline", None)}
+
+
+async def test_review_e_requests_changes_from_its_verdict_block(tmp_path, system, sandbox, redis, redis_url,
+                                                               key_prefix):
+    names = Names(key_prefix)
+    async with sandbox.roles() as gh:
+        await sandbox.post(f"/repos/{REPO}/commits", {"branch": "feature", "files": {"a.py": "x = 1\n"}})
+        pull = await gh.dev.open_pull(REPO, head="feature", title="Add a", body="Closes #1")
+    sha = pull.head_sha
+    event = ReviewAssignedEvent(source="router", subject=f"{REPO}#1", key=f"review:{REPO}#{pull.number}:{sha}",
+                                data=ReviewAssigned(repo=REPO, pr_number=pull.number, head_sha=sha, round=1,
+                                                    assignment_id="r1"))
+    await redis.xadd(names.assignments("review-e"), {EVENT_FIELD: event.to_json(), "repo": REPO,
+                                                     "issueNumber": str(pull.number), "title": "Add a"})
+    await redis.lpush(names.signal("review-e"), "1")
+    verdict = {"verdict": "request_changes", "summary": "a.py needs a test.", "comments": ["add test_a.py"]}
+    script = transcript(tmp_path / "review.jsonl", {"kind": "meta", "model": "claude-sonnet-4-5"},
+                        {"kind": "turn", "usage": {"input_tokens": 500, "output_tokens": 60}},
+                        {"kind": "result", "text": f"Review done.\n```json\n{json.dumps(verdict)}\n```"})
+    url = await agent_url(redis, redis_url, names, "review-e")
+
+    await run_agent("review-e", env=base_env(tmp_path, system, sandbox, key_prefix, url, "review-e",
+                                             ["events:write", "merge:request"], script))
+
+    async with sandbox.roles() as gh:
+        reviews = await gh.conductor.list_reviews(REPO, pull.number)
+    assert [(r.state, r.commit_id) for r in reviews] == [("CHANGES_REQUESTED", sha)]
+    assert reviews[0].body == "a.py needs a test.\n- add test_a.py"
+
+
+async def test_a_killed_agents_run_is_finished_by_the_next_process_with_one_pr(
+        tmp_path, system, sandbox, redis, redis_url, key_prefix):
+    names = Names(key_prefix)
+    await assign_issue(sandbox, redis, names)
+    url = await agent_url(redis, redis_url, names, "dev-e-python")
+    slow = base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python", ["events:write"],
+                    dev_transcript(tmp_path, wait_s=30))
+    first = await start_agent("dev-e-python", slow | {"RIG_AGENT_CONSUMER": "first"})
+
+    async def working() -> bool:
+        return bool(await redis.exists(names.busy("dev-e-python")))
+
+    await eventually(working, timeout=30, what="the first agent to take the assignment")
+    await asyncio.sleep(1.0)
+    os.killpg(first.pid, 9)
+    await first.wait()
+
+    quick = base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python", ["events:write"],
+                     dev_transcript(tmp_path, wait_s=0)) | {"RIG_AGENT_CONSUMER": "second",
+                                                                   "RIG_AGENT_RECLAIM_IDLE_S": "1"}
+    log = await run_agent("dev-e-python", env=quick)
+
+    assert "took over assignment" in log
+    assert len(await open_pulls(sandbox)) == 1
+
+
+async def test_a_long_run_is_not_taken_over_while_its_agent_lives(
+        tmp_path, system, sandbox, redis, redis_url, key_prefix):
+    names = Names(key_prefix)
+    await assign_issue(sandbox, redis, names)
+    url = await agent_url(redis, redis_url, names, "dev-e-python")
+    env = base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python", ["events:write"],
+                   dev_transcript(tmp_path, wait_s=4)) | {"RIG_AGENT_RECLAIM_IDLE_S": "1"}
+    first = await start_agent("dev-e-python", env | {"RIG_AGENT_CONSUMER": "first"})
+    second = await start_agent("dev-e-python", env | {"RIG_AGENT_CONSUMER": "second"})
+    outputs = await asyncio.wait_for(asyncio.gather(first.communicate(), second.communicate()), 120)
+    logs = [out.decode() for out, _ in outputs]
+
+    assert [first.returncode, second.returncode] == [0, 0], logs
+    assert sum("took " in log for log in logs) == 1, logs  # one agent ran it for 4 reclaim idle times, alone
+    assert not any("took over" in log for log in logs)
+    assert len(await open_pulls(sandbox)) == 1
