@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ TOKEN = mint(PRIVATE_PEM, "human:alice", ["events:write"])
 
 
 @pytest.fixture
-def conductor() -> Conductor:  # type: ignore[misc]  # a generator fixture
+def conductor() -> Iterator[Conductor]:
     with conductor_running() as running:
         yield running
 

@@ -157,6 +157,6 @@ def change(path: Path, install: bool, program: str = PROGRAM) -> tuple[bool, Pat
     """Install or uninstall our hooks in the file at `path`: (whether it changed, the backup written)."""
     current = read(path)
     wanted = with_ours(current, program) if install else without_ours(current)
-    if wanted == current and (path.exists() or not install):
+    if wanted == current:
         return False, None
     return True, write(path, wanted)
