@@ -10,7 +10,16 @@ import pytest
 from providers_support import git_repo, json_lines, processes_in, run_to_end, script_tokens
 
 from rig_contracts.payloads import Usage
-from rig_providers import ClaudeOptions, ClaudeProvider, Limits, RunRequest, StopReason
+from rig_providers import (
+    ClaudeOptions,
+    ClaudeProvider,
+    Limits,
+    OutputLine,
+    ProviderConfigError,
+    RunRequest,
+    RunResult,
+    StopReason,
+)
 from rig_providers.prices import PriceTable
 from rig_testing.coding_clis import CodingClis
 from rig_testing.fake_anthropic import FakeAnthropic
@@ -120,3 +129,53 @@ async def test_a_run_over_its_time_limit_is_stopped_with_the_commands_it_started
     assert result.stop_reason is StopReason.TIME_LIMIT and result.is_error
     assert any("time.sleep(300)" in command for command in seen), "the scripted command ran"
     assert processes_in(repo) == []
+
+
+async def test_a_tool_outside_the_allowed_ones_is_denied_and_reported(
+        coding_clis: CodingClis, fake_anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    reader = ClaudeProvider(ClaudeOptions(executable=str(coding_clis.claude), config_dir=tmp_path / "claude-config",
+                                          base_url=fake_anthropic.url, permission_mode="default",
+                                          allowed_tools=("Read", "Grep")))
+    fake_anthropic.script = [Shell("echo nope > denied.txt"), Say("Could not write.")]
+
+    _, result = await run_to_end(reader, request(tmp_path, repo, "Try to write"))
+
+    assert not (repo / "denied.txt").exists()
+    assert [d.get("tool_name") for d in result.permission_denials] == ["Bash"]
+    assert result.stop_reason is StopReason.COMPLETED
+
+
+async def test_a_stop_request_kills_the_cli_and_still_bills_what_was_spent(
+        claude: ClaudeProvider, fake_anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    fake_anthropic.script = [Shell("python3 -c 'import time; time.sleep(300)'"), Say("Slept.")]
+    stop = asyncio.Event()
+    results = []
+    async for event in claude.run(request(tmp_path, repo, "Wait", stop=stop)):
+        if isinstance(event, OutputLine) and '"tool_use"' in event.text:
+            stop.set()
+        elif isinstance(event, RunResult):
+            results.append(event)
+
+    assert [r.stop_reason for r in results] == [StopReason.STOPPED]
+    assert results[0].turns == 1 and results[0].usage.input_tokens == 1200
+    assert processes_in(repo) == []
+
+
+async def test_a_run_over_its_cost_limit_is_stopped(
+        claude: ClaudeProvider, fake_anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    # Each turn reads 150k tokens ($0.45 at Sonnet's list price, below its long-context tier): the third is over $1.
+    fake_anthropic.script = [Shell("echo more >> cost.txt", Tokens(input=150_000, output=10))]
+
+    _, result = await run_to_end(claude, request(tmp_path, repo, "Spend", limits=Limits(max_cost_usd=Decimal(1))))
+
+    assert result.stop_reason is StopReason.COST_LIMIT and result.turns == 3
+    assert result.cost_usd is not None and result.cost_usd > 1
+    assert processes_in(repo) == []
+
+
+async def test_without_credentials_the_run_does_not_start(claude: ClaudeProvider, tmp_path: Path) -> None:
+    with pytest.raises(ProviderConfigError, match="ANTHROPIC_API_KEY"):
+        await run_to_end(claude, RunRequest("x", tmp_path))
