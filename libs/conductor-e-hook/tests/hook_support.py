@@ -57,7 +57,8 @@ def _handler(conductor: Conductor) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # a hook gone at its deadline
+                self.wfile.write(payload)
 
         def log_message(self, format: str, *args: Any) -> None:  # `format`: the base class names it so
             """Quiet: the test reads the recorded requests instead."""
