@@ -14,7 +14,7 @@ def test_sonnet_has_its_four_list_rates() -> None:
     rates = base_rates("anthropic", "claude-sonnet-4-5")
     assert rates is not None
     assert (rates.input * MTOK, rates.output * MTOK, rates.cache_read * MTOK, rates.cache_write * MTOK) == (
-        3, 15, Decimal("0.3"), Decimal("3.75"))
+        Decimal(3), Decimal(15), Decimal("0.3"), Decimal("3.75"))
 
 
 def test_the_codex_default_model_has_a_cache_read_rate_below_its_input_rate() -> None:
