@@ -225,3 +225,19 @@ async def test_a_persons_token_speaks_the_runtime_form_as_the_person(client, key
     (event,) = await outbox_events(database_url, schema)
     assert (event.type, event.source, event.subject, event.data.agent) == ("WORK_STARTED", "human:alice", SUBJECT,
                                                                            "alice")
+
+
+async def test_lines_valkey_cannot_take_are_a_503_to_retry(
+        keys, database_url, private_redis, key_prefix, schema_suffix, tmp_path):
+    settings = settings_with(keys, database_url, private_redis.url, key_prefix, schema_suffix, str(tmp_path),
+                             ingest_trusted_networks=["127.0.0.0/8"])
+    app = create_app(settings)
+    lines = {"agentId": AGENT, "entries": [{"ts": "t", "level": "info", "message": "m"}]}
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ingest") as http:
+        assert (await http.get("/readyz")).status_code == 200
+        assert (await http.post("/api/agent-logs", json=lines)).json() == {"lines": 1}
+        private_redis.stop()
+        refused = await http.post("/api/agent-logs", json=lines)
+        private_redis.start()
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from redis.exceptions import RedisError
 
 from rig_bus.bus import RedisBus
 from rig_ingest import runtime_mapping as m
@@ -158,11 +159,16 @@ class RuntimeCalls:
         if not isinstance(bus, RedisBus):
             raise HTTPException(503, "output lines need the Valkey bus; set RIG_REDIS_URL to a redis:// URL")
         names = self._kit.names
-        async with bus.client.pipeline(transaction=False) as pipe:
-            for entry in entries:
-                pipe.xadd(names.runlogs, dict(entry))  # type: ignore[arg-type]
-                pipe.publish(names.logs(agent), m.channel_message(entry))
-            await pipe.execute()
+        try:
+            async with bus.client.pipeline(transaction=False) as pipe:
+                for entry in entries:
+                    pipe.xadd(names.runlogs, dict(entry))  # type: ignore[arg-type]
+                    pipe.publish(names.logs(agent), m.channel_message(entry))
+                await pipe.execute()
+        except RedisError as error:
+            POSTED.labels(route, "unavailable").inc()
+            raise HTTPException(503, f"Valkey did not take the lines ({type(error).__name__}): send them again",
+                                headers={"Retry-After": "1"}) from error
         POSTED.labels(route, "stored").inc()
         return {"lines": len(entries)}
 
