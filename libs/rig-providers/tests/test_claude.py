@@ -179,3 +179,18 @@ async def test_a_run_over_its_cost_limit_is_stopped(
 async def test_without_credentials_the_run_does_not_start(claude: ClaudeProvider, tmp_path: Path) -> None:
     with pytest.raises(ProviderConfigError, match="ANTHROPIC_API_KEY"):
         await run_to_end(claude, RunRequest("x", tmp_path))
+
+
+async def test_a_claude_oauth_token_authenticates_and_never_appears(
+        claude: ClaudeProvider, fake_anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    token = "sk-ant-oat01-test-oauth-token-never-logged"
+    fake_anthropic.script = [Shell(f"echo {token} > leaked.txt; cat leaked.txt"), Say(f"The token is {token}")]
+
+    lines, result = await run_to_end(claude, RunRequest("Show the token", repo, model=MODEL,
+                                                        env={"HOME": str(tmp_path / "home")},
+                                                        secrets={"CLAUDE_CODE_OAUTH_TOKEN": token}))
+
+    assert not result.is_error and (repo / "leaked.txt").exists()
+    assert {h.get("authorization") for h in fake_anthropic.headers} == {f"Bearer {token}"}
+    assert not any(token in line.text for line in lines) and token not in result.final_text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -98,4 +99,24 @@ async def test_a_run_over_its_turn_limit_is_stopped(
     _, result = await run_to_end(codex, request(tmp_path, repo, "Loop", limits=Limits(max_turns=3)))
 
     assert result.stop_reason is StopReason.TURN_LIMIT and result.is_error and result.turns == 4
+    assert processes_in(repo) == []
+
+
+async def test_a_run_over_its_time_limit_is_stopped_with_the_commands_it_started(
+        codex: CodexProvider, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    fake_openai.script = [Shell("python3 -c 'import time; time.sleep(300)'"), Say("Slept.")]
+    seen: list[str] = []
+
+    async def watch() -> None:
+        while True:
+            seen.extend(processes_in(repo))
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(watch())
+    _, result = await run_to_end(codex, request(tmp_path, repo, "Wait", limits=Limits(max_seconds=6)))
+    watcher.cancel()
+
+    assert result.stop_reason is StopReason.TIME_LIMIT and result.is_error
+    assert any("time.sleep(300)" in command for command in seen), "the scripted command ran"
     assert processes_in(repo) == []
