@@ -56,12 +56,6 @@ async def test_the_hook_reports_through_the_edge_as_the_person(
         env |= {"HOME": str(tmp_path / "home"), "CONDUCTOR_E_URL": system.url("edge"),
                 "CONDUCTOR_E_TOKEN": mint(KEYS[0], "human:alice", ["events:write"])}
         runs = [await hook(args, env, work) for args in commands]
-        if "may not speak as agent:alice" in runs[0].stderr:
-            # Ingest's runtime form still speaks only as `agent:<agentId>` (rig_ingest.trust.Gate.speaker and
-            # runtime_mapping.runtime_event), so a person's token is refused 403. Only this known refusal is
-            # excused; once ingest takes the token's own subject as the source (DESIGN.md section 8), the whole
-            # test runs and this branch is dead: delete it then.
-            pytest.xfail(f"ingest refuses human:<login> tokens on the runtime form: {runs[0].stderr.strip()}")
         assert [(run.returncode, run.stderr) for run in runs] == [(0, "")] * 4
 
         async def all_arrived() -> bool:
