@@ -1,5 +1,7 @@
 """`POST /api/events` in our catalogue's form, with our tokens: who may post what, validation, idempotency."""
 
+from typing import Any
+
 import pytest
 from ingest_support import outbox_events
 from reports_support import AGENT, REPO, bearer, settings_with
@@ -26,7 +28,7 @@ def agent(keys) -> dict[str, str]:
     return bearer(keys, f"agent:{AGENT}", "events:write")
 
 
-def work_started(**fields) -> dict:
+def work_started(**fields) -> dict[str, Any]:
     return {"type": "WORK_STARTED", "subject": SUBJECT, "data": {"repo": REPO, "number": 7, "branch": "agent/7"},
             **fields}
 

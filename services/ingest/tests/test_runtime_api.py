@@ -4,6 +4,7 @@ from a trusted network, and mapped onto our catalogue."""
 import asyncio
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -133,8 +134,8 @@ async def test_unknown_or_incomplete_runtime_events_are_422(client, database_url
     assert await outbox_events(database_url, schema) == []
 
 
-async def read_channel(pubsub, count: int) -> list[dict]:
-    messages: list[dict] = []
+async def read_channel(pubsub, count: int) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
     while len(messages) < count:
         message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
         assert message is not None, f"only {len(messages)} of {count} lines were published"
