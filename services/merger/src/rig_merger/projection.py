@@ -84,14 +84,21 @@ async def latest_request(conn: asyncpg.Connection, repo: str, pr_number: int) ->
     return Request.of(row) if row else None
 
 
-async def take_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> list[Request]:
+async def take_due(conn: asyncpg.Connection, limit: int, lease_s: float, owner: str) -> list[Request]:
     """Lease up to `limit` due requests to this worker (skipping ones another worker holds)."""
     rows = await conn.fetch(
-        "UPDATE merge_requests SET lease_until = now() + make_interval(secs => $2) WHERE id IN ("
+        "UPDATE merge_requests SET lease_until = now() + make_interval(secs => $2), lease_owner = $4 WHERE id IN ("
         " SELECT id FROM merge_requests WHERE due_at <= now() AND state = ANY($3::text[])"
         " AND (lease_until IS NULL OR lease_until < now()) ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
-        "RETURNING *", limit, lease_s, list(ACTIVE))
+        "RETURNING *", limit, lease_s, list(ACTIVE), owner)
     return [Request.of(row) for row in rows]
+
+
+async def release_leases(conn: asyncpg.Connection, owner: str) -> int:
+    """At start, take back the leases an earlier run of this process held (it crashed mid-evaluation)."""
+    status: str = await conn.execute(
+        "UPDATE merge_requests SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = $1", owner)
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 async def next_due_in(conn: asyncpg.Connection) -> float | None:
@@ -113,7 +120,7 @@ async def settle(conn: asyncpg.Connection, request_id: int, *, state: str, reaso
         "UPDATE merge_requests SET state = $2, reason = $3, detail = $4, "
         "due_at = CASE WHEN $5::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $5) END, "
         "unknown_tries = $6, error_tries = $7, blocks = coalesce($8, blocks), "
-        "merge_sha = coalesce($9, merge_sha), lease_until = NULL, updated_at = now() "
+        "merge_sha = coalesce($9, merge_sha), lease_until = NULL, lease_owner = NULL, updated_at = now() "
         "WHERE id = $1 AND state = ANY($10::text[])",
         request_id, state, reason, detail, due_in_s, unknown_tries, error_tries, blocks, merge_sha, list(ACTIVE))
     return status != "UPDATE 0"

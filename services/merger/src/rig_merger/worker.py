@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from typing import Any
 
 import asyncpg
@@ -50,6 +51,8 @@ class MergeWorker:
         self.settings = settings
         self.pulls = pulls
         self._woken = asyncio.Event()
+        # The same name as the kit's consumer: a restarted process (same host or pod) is the same owner.
+        self.owner = f"{kit.name}-{socket.gethostname()}"
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload == self.kit.schema:
@@ -58,6 +61,8 @@ class MergeWorker:
     async def run(self) -> None:
         """Evaluate due requests until cancelled, sleeping between them until woken or the next one is due."""
         async with self.kit.pool.acquire() as listener:
+            if released := await db.release_leases(listener, self.owner):
+                log.info("took back %d merge requests an earlier run of %s was evaluating", released, self.owner)
             await listener.add_listener(db.WAKE_CHANNEL, self._on_notify)
             try:
                 while True:
@@ -79,7 +84,7 @@ class MergeWorker:
     async def round(self) -> int:
         """Evaluate the requests due now (up to a batch); return how many there were."""
         async with self.kit.pool.acquire() as conn:
-            due = await db.take_due(conn, BATCH, self.settings.merger_lease_s)
+            due = await db.take_due(conn, BATCH, self.settings.merger_lease_s, self.owner)
         await asyncio.gather(*(self.evaluate(request) for request in due))
         return len(due)
 
