@@ -27,6 +27,7 @@ from rig_identity import REVOKED_TOKENS_SQL, Authenticator, RevocationSet
 from rig_identity.keys import load_or_create
 from rig_identity.revocation import load as load_revocations
 from rig_identity.revocation import record as record_revocation
+from rig_kit.housekeeping import Housekeeping
 from rig_kit.rebuild import Rebuilder, Reset
 from rig_service.faults import FaultPoints
 from rig_service.settings import CommonSettings
@@ -125,6 +126,7 @@ class ServiceKit:
         await self._bus.start()
         relay = OutboxRelay(self._pool, self._bus.publisher, self.schema, faults=self.faults)
         self.spawn(relay.run(), f"{self.name} outbox relay")
+        self.spawn(Housekeeping(self.name, self.schema, self.revocations).run(self._pool), f"{self.name} housekeeping")
         for job in self._jobs:
             self.spawn(job(self), f"{self.name} {getattr(job, '__name__', 'job')}")
         log.info("%s started: schema %s, key prefix %r", self.name, self.schema, self.settings.key_prefix)
