@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from github_sandbox_support import CHAOS_SEED, SECRET, Sandbox, eventually, sandbox_process
+from github_sandbox_support import CHAOS_SEED, SECRET, Roles, Sandbox, eventually, sandbox_process
 from system_support import ROOT, build
 
 from rig_contracts import Names
@@ -146,6 +146,34 @@ class Flow:
         answer = await self.sandbox.control.get("/_sandbox/requests", params={
             "method": "PUT", "path": f"/repos/{REPO}/pulls/{pr}/merge", "limit": 1000})
         return list(answer.json())
+
+
+async def open_pr(flow: Flow, roles: Roles, branch: str) -> tuple[int, int, str]:
+    """An issue and a PR from the dev App that closes it; (issue, PR, head) once ingest linked them."""
+    issue = (await flow.sandbox.post(f"/repos/{REPO}/issues", {"title": f"Work {branch}"}))["number"]
+    await flow.sandbox.post(f"/repos/{REPO}/commits", {"branch": branch, "files": {f"{branch}.txt": f"{branch}\n"}})
+    pull = await roles.dev.open_pull(REPO, head=branch, title=f"Do {branch}", body=f"Done.\n\nCloses #{issue}")
+    await flow.seen("PR_CREATED", pr_number=pull.number)
+    return issue, pull.number, pull.head_sha
+
+
+async def check(flow: Flow, sha: str, conclusion: str | None) -> None:
+    """CI reports `ci` on `sha`: finished with `conclusion`, or still running (None)."""
+    body = {"ref": sha, "name": "ci"} | ({"conclusion": conclusion} if conclusion else {"status": "in_progress"})
+    await flow.sandbox.post(f"/repos/{REPO}/check-runs", body)
+
+
+async def label(flow: Flow, pr: int, name: str, *, remove: bool = False) -> None:
+    """A maintainer adds (or removes) a label on the PR."""
+    path = f"/_sandbox/repos/{REPO}/issues/{pr}/labels"
+    answer = await (flow.sandbox.control.delete(f"{path}/{name}") if remove else
+                    flow.sandbox.control.post(path, json={"labels": [name]}))
+    assert answer.status_code == 200, answer.text
+
+
+async def main_head(roles: Roles) -> str:
+    """The default branch's head commit."""
+    return str(await roles.conductor.run(lambda gh: gh.get_repo(REPO).get_branch("main").commit.sha))
 
 
 @contextlib.asynccontextmanager

@@ -10,37 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from github_sandbox_support import Roles, settled
-from merger_flow_support import REPO, Flow, flow
+from github_sandbox_support import settled
+from merger_flow_support import REPO, check, flow, label, main_head, open_pr
 from system_support import KEYS
 
 pytestmark = pytest.mark.slow
-
-
-async def open_pr(flow: Flow, roles: Roles, branch: str) -> tuple[int, int, str]:
-    """An issue and a PR from the dev App that closes it; (issue, PR, head) once ingest linked them."""
-    issue = (await flow.sandbox.post(f"/repos/{REPO}/issues", {"title": f"Work {branch}"}))["number"]
-    await flow.sandbox.post(f"/repos/{REPO}/commits", {"branch": branch, "files": {f"{branch}.txt": f"{branch}\n"}})
-    pull = await roles.dev.open_pull(REPO, head=branch, title=f"Do {branch}", body=f"Done.\n\nCloses #{issue}")
-    await flow.seen("PR_CREATED", pr_number=pull.number)
-    return issue, pull.number, pull.head_sha
-
-
-async def check(flow: Flow, sha: str, conclusion: str | None) -> None:
-    """CI reports `ci` on `sha`: finished with `conclusion`, or still running (None)."""
-    body = {"ref": sha, "name": "ci"} | ({"conclusion": conclusion} if conclusion else {"status": "in_progress"})
-    await flow.sandbox.post(f"/repos/{REPO}/check-runs", body)
-
-
-async def label(flow: Flow, pr: int, name: str, *, remove: bool = False) -> None:
-    path = f"/_sandbox/repos/{REPO}/issues/{pr}/labels"
-    answer = await (flow.sandbox.control.delete(f"{path}/{name}") if remove else
-                    flow.sandbox.control.post(path, json={"labels": [name]}))
-    assert answer.status_code == 200, answer.text
-
-
-async def main_head(roles: Roles) -> str:
-    return str(await roles.conductor.run(lambda gh: gh.get_repo(REPO).get_branch("main").commit.sha))
 
 
 async def test_merges_once_what_was_approved_and_green_and_holds_the_rest(

@@ -123,8 +123,6 @@ class MergeWorker:
             return Verdict(Outcome.BLOCKED, "not mergeable", error.message)
         self.kit.faults.reach(AFTER_MERGE_CALL)
         MERGES.labels("already_merged" if result.already_merged else "merged").inc()
-        log.info("merged %s#%d at %s: %s", request.repo, request.pr_number, request.head_sha,
-                 result.merge_commit_sha)
         return Verdict(Outcome.MERGED, "already merged" if result.already_merged else "merged",
                        result.merge_commit_sha or "")
 
@@ -143,6 +141,9 @@ class MergeWorker:
 
     async def _write(self, request: db.Request, verdict: Verdict) -> None:
         EVALUATIONS.labels(verdict.outcome.value, verdict.reason).inc()
+        if verdict.outcome is Outcome.MERGED:
+            log.info("%s#%d at %s: %s, %s", request.repo, request.pr_number, request.head_sha, verdict.reason,
+                     verdict.detail)
         due_in: float | None = None
         unknown = 0
         if verdict.outcome is Outcome.RECHECK and request.unknown_tries < self.settings.merger_unknown_tries:
