@@ -120,3 +120,21 @@ async def test_a_run_over_its_time_limit_is_stopped_with_the_commands_it_started
     assert result.stop_reason is StopReason.TIME_LIMIT and result.is_error
     assert any("time.sleep(300)" in command for command in seen), "the scripted command ran"
     assert processes_in(repo) == []
+
+
+async def test_a_run_over_its_cost_limit_is_stopped_before_the_turn_ends(
+        codex: CodexProvider, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    # Every request reads 100k uncached tokens; Codex prints usage only at the turn's end, which never comes.
+    fake_openai.script = [Shell("echo more >> cost.txt", Tokens(input=100_000, output=10))]
+    model = "gpt-6.1-sol"
+    per_request = PriceTable().cost_usd("openai", model, Usage(input_tokens=100_000, output_tokens=10))
+    assert per_request is not None
+    limit = per_request * 2 + per_request / 2
+
+    _, result = await run_to_end(codex, request(tmp_path, repo, "Spend", model=model,
+                                                limits=Limits(max_cost_usd=limit)))
+
+    assert result.stop_reason is StopReason.COST_LIMIT and result.is_error
+    assert result.usage.input_tokens >= 300_000 and result.cost_usd is not None and result.cost_usd > limit
+    assert processes_in(repo) == []

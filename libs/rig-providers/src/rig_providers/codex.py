@@ -93,18 +93,29 @@ class ThreadState:
 
 def thread_state(codex_home: Path, thread_id: str) -> ThreadState:
     """The thread's last `token_count` totals and `turn_context` model; zero and None if there is no file."""
+    rollout = find_rollout(codex_home, thread_id)
+    return read_rollout(rollout) if rollout else ThreadState(Usage(), None)
+
+
+def find_rollout(codex_home: Path, thread_id: str) -> Path | None:
+    """The thread's rollout file (Codex files them by date under sessions/), if there is one."""
+    return next(iter(sorted((codex_home / "sessions").rglob(f"rollout-*{thread_id}.jsonl"))), None)
+
+
+def read_rollout(rollout: Path) -> ThreadState:
+    """The last token totals and model a rollout file records."""
     totals: Mapping[str, Any] = {}
     model: str | None = None
-    for rollout in sorted((codex_home / "sessions").rglob(f"rollout-*{thread_id}.jsonl")):
-        with rollout.open() as lines:
-            for line in lines:
-                if '"total_token_usage"' not in line and '"turn_context"' not in line:
-                    continue
-                payload = (json_object(line) or {}).get("payload") or {}
-                info = payload.get("info") or {}
-                totals = info.get("total_token_usage") or totals
-                if payload.get("type") == "turn_context" or "turn_id" in payload:
-                    model = payload.get("model") or model
+    with rollout.open() as lines:
+        for line in lines:
+            if '"total_token_usage"' not in line and '"turn_context"' not in line:
+                continue
+            record = json_object(line) or {}
+            payload = record.get("payload") or {}
+            info = payload.get("info") or {}
+            totals = info.get("total_token_usage") or totals
+            if record.get("type") == "turn_context":
+                model = payload.get("model") or model
     return ThreadState(normalised(totals), model)
 
 
@@ -128,6 +139,7 @@ class CodexStream(StreamParser):
         self.codex_home = codex_home
         self._totals: Usage | None = None
         self._errors: list[str] = []
+        self._rollout: Path | None = None
 
     def feed(self, line: str) -> None:
         """Take one JSON line."""
@@ -154,8 +166,18 @@ class CodexStream(StreamParser):
             self._errors.append(str(item.get("message", "error")))
 
     def running_usage(self) -> Usage:
-        """The tokens of this run: Codex prints them only when the turn completes."""
-        return subtract_usage(self._totals, self.baseline) if self._totals else Usage()
+        """The tokens of this run so far.
+
+        Codex prints them only when the turn completes; until then (for a cost limit, or a run stopped early)
+        its rollout file has the totals of every request so far.
+        """
+        if self._totals is not None:
+            return subtract_usage(self._totals, self.baseline)
+        if self.session_id and self._rollout is None:
+            self._rollout = find_rollout(self.codex_home, self.session_id)
+        if self._rollout is None:
+            return Usage()
+        return subtract_usage(read_rollout(self._rollout).totals, self.baseline)
 
     def result(self, reason: StopReason, exit_code: int | None, duration_ms: int, redactor: Redactor) -> RunResult:
         """The run's result, billed for this run's part of the thread."""
