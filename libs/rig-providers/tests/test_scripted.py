@@ -170,3 +170,11 @@ async def test_secrets_never_appear_in_the_yielded_lines(tmp_path: Path, repo: P
     assert SECRET not in text and "sk-proj-abcdefghijklmnopqrstu" not in text
     assert text.count("[redacted]") >= 3
     assert SECRET not in result.final_text
+
+
+async def test_a_resumed_replay_keeps_its_session(tmp_path: Path, repo: Path) -> None:
+    transcript = write_transcript(tmp_path / "run.jsonl", turn("again", 5, 5), {"kind": "result", "text": "ok"})
+    _, first = await collect(ScriptedProvider(transcript), RunRequest("x", repo))
+    _, second = await collect(ScriptedProvider(transcript), RunRequest("y", repo, session_id=first.session_id))
+    assert first.session_id and second.session_id == first.session_id and second.resumed
+    assert second.usage.input_tokens == 5  # its own turns only
