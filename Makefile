@@ -33,6 +33,7 @@ bench: sync
 	$(PY) -m bench.eventstore
 	$(PY) -m bench.wake
 	$(PY) -m bench.edge
+	$(PY) -m bench.ingest
 
 docs: sync
 	$(PY) -m rig_contracts.schema
