@@ -123,7 +123,7 @@ async def test_a_run_over_its_time_limit_is_stopped_with_the_commands_it_started
             await asyncio.sleep(0.2)
 
     watcher = asyncio.create_task(watch())
-    _, result = await run_to_end(claude, request(tmp_path, repo, "Wait", limits=Limits(max_seconds=8)))
+    _, result = await run_to_end(claude, request(tmp_path, repo, "Wait", limits=Limits(max_seconds=12)))
     watcher.cancel()
 
     assert result.stop_reason is StopReason.TIME_LIMIT and result.is_error
