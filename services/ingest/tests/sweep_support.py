@@ -15,6 +15,7 @@ import httpx
 import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 
 from rig_contracts import Names
 from rig_contracts.entries import EVENT_FIELD
@@ -68,6 +69,17 @@ async def rows(database_url: str, query: str, *args: Any) -> list[asyncpg.Record
         return list(await conn.fetch(query, *args))
     finally:
         await conn.close()
+
+
+async def metric(base_url: str, name: str, **labels: str) -> float:
+    """The value of one sample of a served `/metrics` page (0 when absent)."""
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        text = (await client.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
 
 
 async def stream_types(redis: aioredis.Redis, key_prefix: str) -> list[str]:

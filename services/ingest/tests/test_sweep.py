@@ -7,7 +7,7 @@ from collections import Counter
 
 import httpx
 from ingest_support import SECRET
-from sweep_support import eventually, github_settings, rows, serving, stream_types
+from sweep_support import eventually, github_settings, metric, rows, serving, stream_types
 
 from rig_db.pool import create_pool
 from rig_github import GitHubClient, GitHubSettings, Role
@@ -17,6 +17,7 @@ from rig_testing.sandbox import sandbox_process
 from rig_testing.servers import free_port
 
 REPO = "acme/widgets"
+REQUESTED = "rig_ingest_sweep_redeliveries_total"
 DROP_EVERY_DELIVERY = {"RIG_SANDBOX_CHAOS_SEED": "5", "RIG_SANDBOX_CHAOS_DROP": "1", "RIG_SANDBOX_CHAOS_LATE": "0",
                        "RIG_SANDBOX_CHAOS_REORDER": "0", "RIG_SANDBOX_CHAOS_DUPLICATE": "0"}
 """Sandbox chaos that drops every first delivery (recorded failed, as GitHub records one); redeliveries go."""
@@ -54,7 +55,10 @@ async def test_a_delivery_made_to_fail_is_recovered_by_the_sweep_and_its_event_a
     with sandbox_process(tmp_path / "sandbox", **sandbox_env(port)) as url:
         github = github_settings(url)
         fast = settings.model_copy(update={"ingest_sweep_interval_s": 0.3, "ingest_sweep_retry_after_s": 60.0})
+        ingest = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=url) as control, serving(create_app(fast, github), port):
+            recovered_then = await metric(ingest, "rig_ingest_sweep_recovered_total")
+            requested_then = await metric(ingest, REQUESTED, outcome="requested")
             await approve_an_issue(control)
             attempts = await first_attempts(github, 2)
             assert sorted(attempts.values()) == [502, 502]  # 'failed to connect', as GitHub records it
@@ -76,7 +80,10 @@ async def test_a_delivery_made_to_fail_is_recovered_by_the_sweep_and_its_event_a
             await eventually(two_more_passes, what="two more sweep passes")
             asked = (await control.get("/_sandbox/requests", params={
                 "method": "POST", "path": "/app/hook/deliveries/*/attempts"})).json()
+            recovered = await metric(ingest, "rig_ingest_sweep_recovered_total") - recovered_then
+            requested = await metric(ingest, REQUESTED, outcome="requested") - requested_then
 
+        assert (recovered, requested) == (2, 2)
         assert Counter(await stream_types(redis, key_prefix))["ISSUE_APPROVED"] == 1
         assert len(asked) == 2 and all(entry["status"] == 202 for entry in asked), asked
         redeliveries = await rows(database_url, f"SELECT guid, attempts, recovered_at FROM {schema}.redeliveries")
