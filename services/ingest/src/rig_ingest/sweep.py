@@ -37,6 +37,9 @@ RECOVERED = Counter("rig_ingest_sweep_recovered_total",
                     "Deliveries stored after the sweep asked for their redelivery")
 LAST_PASS = Gauge("rig_ingest_sweep_last_pass_timestamp_seconds", "When this process last finished a sweep pass")
 
+GITHUB_KEEPS_DELIVERIES = timedelta(days=3)
+"""GitHub lists a delivery for 3 days; a request row older than that can no longer matter."""
+
 SWEEP_ROW = "github"
 """The row of `sweep_passes` the GitHub sweep keeps."""
 
@@ -47,6 +50,7 @@ _RECOVERED = """
 UPDATE redeliveries r SET recovered_at = $1 FROM deliveries d
 WHERE r.recovered_at IS NULL AND d.guid = r.guid RETURNING r.guid
 """
+_FORGET = "DELETE FROM redeliveries WHERE last_asked_at < $1"
 _ASK = """
 INSERT INTO redeliveries (guid, event, attempts, last_asked_at, newest_id_then) VALUES ($1, $2, 1, $3, $4)
 ON CONFLICT (guid) DO UPDATE SET attempts = redeliveries.attempts + 1, last_asked_at = excluded.last_asked_at,
@@ -122,6 +126,7 @@ class MissedDeliverySweep:
     async def _pass(self, conn: asyncpg.Connection, client: GitHubClient, now: datetime) -> PassReport:
         recovered = tuple(row["guid"] for row in await conn.fetch(_RECOVERED, now))
         RECOVERED.inc(len(recovered))
+        await conn.execute(_FORGET, now - GITHUB_KEEPS_DELIVERIES)
         deliveries = await self.recent(client, now - timedelta(seconds=self.settings.ingest_sweep_lookback_s))
         guids = list({d.guid for d in deliveries})
         stored = {row["guid"] for row in await conn.fetch(_STORED, guids)}
