@@ -28,6 +28,8 @@ class FakeAnthropic:
     """The fake's script and what it was asked; `url` is set while it serves (use as ANTHROPIC_BASE_URL)."""
 
     script: list[Step] = field(default_factory=lambda: [Say("Done.")])
+    by_prompt: list[tuple[str, list[Step]]] = field(default_factory=list)
+    """Scripts for prompts containing a marker (the first marker found wins); `script` answers the others."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
@@ -47,7 +49,9 @@ class FakeAnthropic:
         # Walk back over (assistant reply, tool results) pairs; the CLI may add text beside a tool result.
         while len(messages) >= 2 * replies + 2 and _has_tool_result(messages[-1 - 2 * replies]):
             replies += 1
-        return self.script[min(replies, len(self.script) - 1)]
+        prompt = _latest_prompt(messages)
+        script = next((steps for marker, steps in self.by_prompt if marker in prompt), self.script)
+        return script[min(replies, len(script) - 1)]
 
     async def _messages(self, request: Request) -> Response:
         body = await request.json()
@@ -67,6 +71,18 @@ class FakeAnthropic:
     async def _anything_else(self, request: Request) -> Response:
         # Reachability probes (HEAD / of older versions): answer, do not fail the run.
         return Response(status_code=200)
+
+
+def _latest_prompt(messages: list[dict[str, Any]]) -> str:
+    """The text of the latest user message that is a prompt (not tool results)."""
+    for message in reversed(messages):
+        content = message.get("content")
+        if message.get("role") != "user" or _has_tool_result(message):
+            continue
+        if isinstance(content, str):
+            return content
+        return "\n".join(block.get("text", "") for block in content or [] if isinstance(block, dict))
+    return ""
 
 
 def _has_tool_result(message: dict[str, Any]) -> bool:
