@@ -14,17 +14,14 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from router_support import github_settings
+from router_support import KEYS, github_settings, token
 
 from rig_contracts import Names
 from rig_db.pool import schema_name
 from rig_github import GitHubClient, GitHubSettings, Role
-from rig_identity import generate_keypair, mint
 from rig_router.app import create_app
 from rig_router.settings import RouterSettings
 from rig_testing.sandbox import sandbox_process
-
-KEYS = generate_keypair()
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +60,7 @@ class Running:
 
     @staticmethod
     def token(subject: str = "cli:test", *scopes: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint(KEYS[0], subject, list(scopes) or ['admin'])}"}
+        return token(subject, *scopes)
 
 
 @pytest.fixture

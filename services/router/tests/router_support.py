@@ -17,8 +17,17 @@ from rig_bus.messages import decode_fields
 from rig_contracts import Envelope, Names, event_from_json
 from rig_contracts.catalogue import IssueApprovedEvent, IssueUnapprovedEvent, PrCreatedEvent, ReviewDisputedEvent
 from rig_github import GitHubClient, GitHubSettings
+from rig_identity import generate_keypair, mint
 
 SHA_A, SHA_B = "a" * 40, "b" * 40
+KEYS = generate_keypair()
+"""The key pair the router under test trusts (its public half is in the settings)."""
+
+
+def token(subject: str = "cli:test", *scopes: str) -> dict[str, str]:
+    """An Authorization header with a token for `subject` (every right unless scopes are given)."""
+    return {"Authorization": f"Bearer {mint(KEYS[0], subject, list(scopes) or ['admin'])}"}
+
 
 
 @dataclass

@@ -16,6 +16,7 @@ from rig_router.comments import CommentPoster
 from rig_router.config_source import ConfigSource
 from rig_router.emit import Emitter
 from rig_router.handlers import Router
+from rig_router.leases import Leases
 from rig_router.settings import RouterSettings
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def create_app(settings: RouterSettings | None = None, github_settings: GitHubSe
     """The router app."""
     settings = settings or RouterSettings()
     github = conductor(github_settings or GitHubSettings())
-    source = ConfigSource(github, settings.router_config_path)
+    source = ConfigSource(github, settings.router_config_path, settings.router_config_ttl_s)
     poster = CommentPoster(github, settings.router_comment_retry_s)
 
     def router(kit: ServiceKit) -> BatchHandler:
@@ -48,6 +49,10 @@ def create_app(settings: RouterSettings | None = None, github_settings: GitHubSe
     async def post_comments(kit: ServiceKit) -> None:
         await poster.run(kit.pool)
 
+    async def expire_leases(kit: ServiceKit) -> None:
+        emitter = Emitter(kit.names, settings.router_maintainers, settings.router_config_path)
+        await Leases(kit, settings, emitter, poster).run()
+
     kit = ServiceKit("router", settings, migrations=MIGRATIONS, live_handler=router,
-                     options=ConsumerOptions(batch_size=200), jobs=[post_comments])
+                     options=ConsumerOptions(batch_size=200), jobs=[post_comments, expire_leases])
     return service_app(kit, api_router(kit, settings), title="rig-conductor router")

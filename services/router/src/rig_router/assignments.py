@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from rig_contracts.names import AGENTS
 from rig_router.emit import Assignment
 
 OPEN = ("waiting", "leased", "running")
@@ -40,6 +41,13 @@ async def started(conn: asyncpg.Connection, subject: str, assignment_id: str | N
         "UPDATE assignments SET status = 'running', started_at = coalesce(started_at, now()) "
         "WHERE subject = $1 AND status = ANY($3::text[]) AND ($2::uuid IS NULL OR id = $2::uuid) AND kind = 'dev'",
         subject, assignment_id, ["waiting", "leased"])
+
+
+async def progressed(conn: asyncpg.Connection, progress: Sequence[tuple[str, str]]) -> None:
+    """Work on these items showed progress: by this agent's assignment, or any open one if the source is no pool."""
+    await conn.executemany(
+        "UPDATE assignments SET progress_at = now() WHERE subject = $1 AND status = ANY($3::text[]) "
+        "AND (agent = $2 OR NOT $2 = ANY($4::text[]))", [(s, a, list(OPEN), list(AGENTS)) for s, a in progress])
 
 
 async def finished(conn: asyncpg.Connection, subject: str, kind: str) -> None:

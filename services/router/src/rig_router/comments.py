@@ -12,11 +12,13 @@ import contextlib
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 
 import asyncpg
 from prometheus_client import Counter
 
 from rig_github import GitHubClient, GitHubError
+from rig_router.emit import Comment
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,14 @@ def marker_key(key: str) -> str:
     """The comment's marker key: `rig-conductor:` and the decision's key (hashed when it has other characters)."""
     safe = key if _MARKER_SAFE.match(key) else hashlib.sha256(key.encode()).hexdigest()[:40]
     return f"rig-conductor:{safe}"
+
+
+async def insert_comments(conn: asyncpg.Connection, comments: Sequence[Comment]) -> None:
+    """Record comments to post, in the transaction of the decision that asked for them (once per key)."""
+    if comments:
+        await conn.executemany(
+            "INSERT INTO comments (key, repo, number, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            [(c.key, c.repo, c.number, c.body) for c in comments])
 
 
 class CommentPoster:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import asyncpg
 from prometheus_client import Counter
@@ -22,11 +23,26 @@ READS = Counter("rig_router_config_reads_total", "Readings of .rig-agent.yaml", 
 class ConfigSource:
     """Reads `.rig-agent.yaml` of a repository; without GitHub credentials every repository is `stack: base`."""
 
-    def __init__(self, github: GitHubClient | None, path: str = ".rig-agent.yaml") -> None:
+    def __init__(self, github: GitHubClient | None, path: str = ".rig-agent.yaml", ttl_s: float = 0.0) -> None:
         self.github = github
         self.path = path
+        self._ttl_s = ttl_s
+        self._recent: dict[str, tuple[float, ConfigReading]] = {}
 
     async def read(self, pool: asyncpg.Pool, repo: str) -> ConfigReading:
+        """The file on the default branch (or, within `ttl_s`, the last reading of this repository)."""
+        if self._ttl_s > 0:
+            now = time.monotonic()
+            recent = self._recent.get(repo)
+            if recent is not None and now - recent[0] < self._ttl_s:
+                READS.labels("recent").inc()
+                return recent[1]
+            reading = await self._read(pool, repo)
+            self._recent[repo] = (now, reading)
+            return reading
+        return await self._read(pool, repo)
+
+    async def _read(self, pool: asyncpg.Pool, repo: str) -> ConfigReading:
         """The file on the default branch: a cached reading of its blob SHA, or parsed now and cached."""
         if self.github is None:
             READS.labels("no github").inc()

@@ -72,16 +72,20 @@ class Emitter:
     maintainers: Sequence[str] = ()
     config_path: str = ".rig-agent.yaml"
 
-    def effects(self, row: ItemRow, cause: Event, commands: Sequence[Command], into: Effects) -> list[str]:
-        """Add the effects of `commands` to `into`; return a word per command for the history."""
+    def effects(self, row: ItemRow, cause: Event | None, commands: Sequence[Command], into: Effects) -> list[str]:
+        """Add the effects of `commands` to `into`; return a word per command for the history.
+
+        `cause` is the event that led to them (for the chain), None for the router's own timers (leases).
+        """
         said = []
         for command in commands:
             said.append(self._one(row, cause, command, into))
         return said
 
-    def _one(self, row: ItemRow, cause: Event, command: Command, into: Effects) -> str:  # noqa: PLR0911
+    def _one(self, row: ItemRow, cause: Event | None, command: Command, into: Effects) -> str:  # noqa: PLR0911
         item = row.item
-        chain = cause.caused(source=SOURCE, subject=item.subject, key=command.key)
+        own = {"source": SOURCE, "subject": item.subject, "key": command.key}
+        chain = cause.caused(**own) if cause is not None else own
         ref = {"repo": item.repo, "number": item.number}
         match command:
             case AssignDev():

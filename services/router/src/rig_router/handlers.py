@@ -20,19 +20,23 @@ from prometheus_client import Counter
 from rig_bus import Delivery
 from rig_contracts import Event
 from rig_contracts.catalogue import (
+    AgentHeartbeatEvent,
     IssueApprovedEvent,
     MergedEvent,
     PrCreatedEvent,
     PrUpdatedEvent,
     ReviewDisputedEvent,
     ReviewPassedEvent,
+    RunFinishedEvent,
+    RunStartedEvent,
+    RunStepEvent,
     WorkStartedEvent,
 )
 from rig_db import outbox
 from rig_db.inbox import claim_new
 from rig_kit import ServiceKit
 from rig_router import assignments, projection
-from rig_router.comments import CommentPoster
+from rig_router.comments import CommentPoster, insert_comments
 from rig_router.config import ConfigReading, RepoConfig, policy_for
 from rig_router.config_source import ConfigSource
 from rig_router.emit import Effects, Emitter
@@ -48,6 +52,8 @@ DUPLICATES = Counter("rig_router_duplicates_total", "Events whose key was alread
 UNREADABLE = Counter("rig_router_unreadable_total", "Entries that hold no event the router can read")
 DECISIONS = Counter("rig_router_decisions_total", "Decisions made", ["kind"])
 
+PROGRESS = (WorkStartedEvent, AgentHeartbeatEvent, RunStartedEvent, RunStepEvent, RunFinishedEvent)
+"""Events that show the holder of an item's assignment is working on it (its lease counts from them)."""
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _PRIORITY = re.compile(r"^(?:priority|prio|p)[:/ -]?\s*(?P<value>\S+)$", re.IGNORECASE)
 
@@ -59,6 +65,8 @@ class Batch:
     rows: dict[str, ItemRow] = field(default_factory=dict)
     history: list[HistoryRow] = field(default_factory=list)
     effects: Effects = field(default_factory=Effects)
+    progress: list[tuple[str, str]] = field(default_factory=list)
+    """(subject, agent) of work that showed progress: leases count from now."""
 
 
 class Router:
@@ -103,6 +111,8 @@ class Router:
 
     async def _apply(self, conn: asyncpg.Connection, event: Event, readings: dict[str, ConfigReading],
                      batch: Batch) -> None:
+        if isinstance(event, PROGRESS):
+            batch.progress.append((event.subject, event.source.removeprefix("agent:")))
         row = batch.rows.get(event.subject) or await projection.load(conn, event.subject)
         policy = row.policy if row else Policy()
         reading = readings.get(event.id)
@@ -158,11 +168,10 @@ class Router:
     async def _write(self, conn: asyncpg.Connection, batch: Batch) -> None:
         await projection.save(conn, list(batch.rows.values()))
         await projection.record(conn, batch.history)
-        if batch.effects.comments:
-            await conn.executemany(
-                "INSERT INTO comments (key, repo, number, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                [(c.key, c.repo, c.number, c.body) for c in batch.effects.comments])
+        await insert_comments(conn, batch.effects.comments)
         await outbox.add(conn, batch.effects.outbox)
+        if batch.progress:
+            await assignments.progressed(conn, batch.progress)
 
 
 async def _assignments(conn: asyncpg.Connection, effects: Effects) -> None:

@@ -20,3 +20,16 @@ class RouterSettings(CommonSettings):
                                               "may be handed out again.")
     router_comment_retry_s: float = Field(default=5.0, gt=0,
                                           description="How often comments not yet posted on GitHub are tried again.")
+    router_start_lease_s: float = Field(default=300.0, gt=0,
+                                        description="An assignment nobody started (no WORK_STARTED) within this "
+                                                    "long is signalled again (one more wake entry).")
+    router_progress_lease_s: float = Field(default=1800.0, gt=0,
+                                           description="A dev assignment without progress (work started, heartbeat, "
+                                                       "run steps) within this long is reassigned, attempt + 1.")
+    router_max_attempts: int = Field(default=3, ge=1,
+                                     description="Dev assignments of one item before an expired lease escalates "
+                                                 "it to people instead of reassigning.")
+    router_lease_sweep_s: float = Field(default=5.0, gt=0, description="How often leases are checked.")
+    router_config_ttl_s: float = Field(default=0.0, ge=0,
+                                       description="How long a repository's .rig-agent.yaml reading is reused "
+                                                   "without asking GitHub again; 0: read on every approval.")
