@@ -8,15 +8,25 @@ import os
 import signal
 from pathlib import Path
 
+import redis.asyncio as aioredis
+
 from rig_contracts import Names
 from rig_embedded.servers import ServerUrls, resolve
 from rig_identity.keys import load_or_create
 from rig_service.serve import quiet_libraries
 from rig_service.topology import Topology, load
+from rig_supervisor.local import agent_identity, demo_agents, github_configured, webhook_env
 from rig_supervisor.settings import SupervisorSettings
 from rig_supervisor.supervisor import Plan, Supervisor
 
 log = logging.getLogger(__name__)
+
+
+def signing_key(settings: SupervisorSettings) -> str:
+    """The private key that signs the agents' tokens (the setting, else the pair under the data folder)."""
+    if settings.token_private_key is not None:
+        return settings.token_private_key.get_secret_value()
+    return load_or_create(Path(settings.data_dir).resolve())[0]
 
 
 def child_env(settings: SupervisorSettings, urls: ServerUrls) -> dict[str, str]:
@@ -28,14 +38,22 @@ def child_env(settings: SupervisorSettings, urls: ServerUrls) -> dict[str, str]:
 
 
 def make_plan(settings: SupervisorSettings, topology: Topology, urls: ServerUrls) -> Plan:
-    """Every service present in the repository, then the edge, on the topology's ports."""
+    """Every service present in the repository, then the edge, on the topology's ports.
+
+    With no GitHub credentials given, the sandbox is wired in as GitHub; with no model key either, the agents
+    replay the demo's recorded runs.
+    """
     services = [*topology.present(), topology.edge]
     offset = settings.port_offset
-    return Plan(services=services, ports={s.name: s.port + offset for s in services}, env=child_env(settings, urls),
+    plan = Plan(services=services, ports={s.name: s.port + offset for s in services}, env=child_env(settings, urls),
                 redis_url=urls.redis_url, names=Names(settings.key_prefix), agents=topology.agents.names,
                 agent_command=settings.agent_command or topology.agents.command,
                 agent_ports={a: topology.agents.port(a) + offset for a in topology.agents.names},
                 poll_s=settings.wake_poll_ms / 1000)
+    if "sandbox" in plan.ports and not github_configured(plan.env):
+        plan.github_from_sandbox = True
+        plan.env |= webhook_env(plan.env, plan.url("sandbox"), plan.url("edge")) | demo_agents(plan.env)
+    return plan
 
 
 def describe(plan: Plan, urls: ServerUrls, data_dir: str) -> str:
@@ -56,8 +74,19 @@ def describe(plan: Plan, urls: ServerUrls, data_dir: str) -> str:
     return "\n".join(lines)
 
 
-async def run(plan: Plan, urls: ServerUrls, data_dir: str) -> None:
+async def agent_identities(plan: Plan, private_pem: str) -> dict[str, dict[str, str]]:
+    """Each agent pool's token and Valkey user, made afresh at every start."""
+    client = aioredis.Redis.from_url(plan.redis_url)
+    try:
+        return {agent: await agent_identity(client, plan.names, plan.redis_url, agent, private_pem,
+                                            plan.url("edge")) for agent in plan.agents}
+    finally:
+        await client.aclose()
+
+
+async def run(plan: Plan, urls: ServerUrls, data_dir: str, private_pem: str) -> None:
     """Start, report, and stop cleanly on SIGINT/SIGTERM."""
+    plan.agent_env = await agent_identities(plan, private_pem)
     supervisor = Supervisor(plan)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -84,7 +113,7 @@ def main() -> None:
     if urls.embedded:
         print(f"started embedded {' and '.join(urls.embedded)} under {settings.data_dir}/", flush=True)
     topology = load(Path(settings.topology) if settings.topology else None)
-    asyncio.run(run(make_plan(settings, topology, urls), urls, settings.data_dir))
+    asyncio.run(run(make_plan(settings, topology, urls), urls, settings.data_dir, signing_key(settings)))
 
 
 if __name__ == "__main__":

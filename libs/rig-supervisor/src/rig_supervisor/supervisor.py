@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from rig_contracts import Names
 from rig_service.topology import SERVICE_PREFIX, ServiceSpec
 from rig_supervisor.backoff import Backoff
+from rig_supervisor.local import sandbox_credentials
 from rig_supervisor.process import Child
 from rig_supervisor.waker import AgentWaker
 
@@ -37,6 +38,10 @@ class Plan:
     agent_ports: dict[str, int] = field(default_factory=dict)
     poll_s: float = 0.05
     echo: bool = True
+    agent_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per agent pool, what its processes get besides `env` (its token, its Valkey user)."""
+    github_from_sandbox: bool = False
+    """Start the sandbox first and point every other process at its Apps (no GitHub credentials given)."""
 
     def url(self, name: str) -> str:
         """Where a service listens."""
@@ -71,20 +76,30 @@ class Supervisor:
         argv = [part.replace("{agent}", agent).replace("{port}", port) for part in self.plan.agent_command]
         if argv and argv[0] == "python":
             argv[0] = sys.executable
-        return Child(agent, argv, self.plan.env, echo=self.plan.echo)
+        return Child(agent, argv, self.plan.env | self.plan.agent_env.get(agent, {}), echo=self.plan.echo)
 
     async def start(self) -> None:
-        """Start every service, then the agent waker."""
-        for spec in self.plan.services:
-            child = self._child(spec)
-            await child.start()
-            self.children[spec.name] = child
-            self._tasks.append(asyncio.create_task(self._keep_running(spec, child), name=f"keep {spec.name}"))
+        """Start every service (the sandbox first when it stands in for GitHub), then the agent waker."""
+        services = list(self.plan.services)
+        if self.plan.github_from_sandbox and "sandbox" in self.plan.ports:
+            sandbox = next(spec for spec in services if spec.name == "sandbox")
+            services.remove(sandbox)
+            await self._start_child(sandbox)
+            await self.wait_healthy(names={"sandbox"})
+            self.plan.env |= await sandbox_credentials(self.plan.url("sandbox"))
+        for spec in services:
+            await self._start_child(spec)
         if self.plan.agents and self.plan.agent_command:
             self._redis = aioredis.Redis.from_url(self.plan.redis_url)
             self.waker = AgentWaker(self._redis, self.plan.names, self.plan.agents, self._agent_child,
                                     self.plan.poll_s)
             self._tasks.append(asyncio.create_task(self.waker.run(), name="agent waker"))
+
+    async def _start_child(self, spec: ServiceSpec) -> None:
+        child = self._child(spec)
+        await child.start()
+        self.children[spec.name] = child
+        self._tasks.append(asyncio.create_task(self._keep_running(spec, child), name=f"keep {spec.name}"))
 
     async def _keep_running(self, spec: ServiceSpec, child: Child) -> None:
         backoff = Backoff()
@@ -101,10 +116,10 @@ class Supervisor:
             child.restarts += 1
             await child.start()
 
-    async def wait_healthy(self, timeout_s: float = 60.0) -> None:
-        """Wait until every service answers `/healthz`, or fail naming the ones that do not."""
+    async def wait_healthy(self, timeout_s: float = 60.0, names: set[str] | None = None) -> None:
+        """Wait until every service (or those `names`) answers `/healthz`, or fail naming the ones that do not."""
         deadline = time.monotonic() + timeout_s
-        pending = {spec.name for spec in self.plan.services}
+        pending = set(names) if names is not None else {spec.name for spec in self.plan.services}
         async with httpx.AsyncClient(timeout=1.0) as client:
             while pending:
                 for name in sorted(pending):
