@@ -207,3 +207,23 @@ def test_an_agent_escalation_halts_and_the_routers_own_echo_changes_nothing():
     assert item.state is State.ESCALATED and commands == []
     item, commands, _ = run([pr_created(A), merged(A), closed()], item=item)
     assert item.state is State.DONE and kinds(commands) == ["Done"]
+
+
+@pytest.mark.parametrize("halt", ["bad config", "escalated", "unlabeled"])
+def test_a_new_approval_restarts_a_blocked_escalated_or_cancelled_item(halt):
+    policies = {"bad config": Policy(config_error="stack: rust"), "escalated": Policy(escalation="needs a person")}
+    item, _, _ = run([approved()], policies.get(halt, POLICY))
+    if halt == "unlabeled":
+        item, _, _ = run([pr_created(A), disputed(A, 3), unapproved()], item=item)
+    assert item.state in (State.BLOCKED, State.ESCALATED, State.CANCELLED)
+    item, commands, _ = run([approved("label:again")], item=item)
+    assert item.anomaly_count == 0 and item.disputes == 0
+    if halt == "unlabeled":
+        assert item.state is State.PR_OPEN and kinds(commands) == ["AssignReview"], "the open PR is reviewed again"
+    else:
+        assert item.state is State.APPROVED and kinds(commands) == ["AssignDev"]
+
+
+def test_a_new_approval_of_a_closed_issue_restarts_nothing():
+    item, _, _ = run([approved(), closed("not_planned"), approved("label:again")])
+    assert item.state is State.CANCELLED and item.anomaly_count == 1

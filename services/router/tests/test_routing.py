@@ -18,6 +18,11 @@ def open_issue(sandbox: str, repo: str, title: str = "Fix the cart") -> int:
     return int(answer.json()["number"])
 
 
+def commit(sandbox: str, repo: str, files: dict[str, str]) -> None:
+    answer = httpx.post(f"{sandbox}/_sandbox/repos/{repo}/commits", json={"branch": "main", "files": files})
+    assert answer.status_code == 201, answer.text
+
+
 async def test_an_approved_python_issue_is_assigned_and_signalled_exactly_once(router, sandbox, run_id, settings):
     repo = make_repo(sandbox, f"py-{run_id}", {".rig-agent.yaml": "stack: python\ntestCommand: pytest\n"
                                                                      "tools: [ruff, uv]\n"})
@@ -76,6 +81,13 @@ async def test_a_broken_config_blocks_with_one_comment_that_says_what_is_wrong(r
     assert len(await comments(conductor, repo, issue.number)) == 1
     assert await router.redis.xlen(router.names.assignments("dev-e-base")) == 0
     assert len(await events_of(router.redis, router.names, "ISSUE_BLOCKED")) == 1
+
+    # Fixed on the default branch, the label removed and added again: the item starts afresh.
+    commit(sandbox, repo, {".rig-agent.yaml": "stack: node\n"})
+    await publish(router.redis, router.names, issue.unapproved(), issue.approved(key="approved:2"))
+    [assigned] = await eventually(lambda: events_of(router.redis, router.names, "ISSUE_ASSIGNED"), what="assigned")
+    assert assigned.data.agent == "dev-e-node"
+    assert len(await comments(conductor, repo, issue.number)) == 1
 
 
 async def test_a_missing_config_means_base_and_an_escalation_for_people_mentions_the_maintainers(

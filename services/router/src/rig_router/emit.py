@@ -168,8 +168,8 @@ class Emitter:
 
     def _escalation(self, command: Escalate) -> str:
         return (f"{self._mention()}: this issue needs a person. rig-conductor stopped working on it because "
-                f"{command.reason}.\n\nTo hand it back to the agents, deal with that, then approve the "
-                "issue again with the `agent-ready` label.")
+                f"{command.reason}.\n\nTo hand it back to the agents, deal with that, then remove the "
+                "`agent-ready` label and add it again.")
 
     def _blocked(self, command: Block) -> str:
         if self.config_path not in command.reason:
@@ -177,5 +177,5 @@ class Emitter:
         return (f"rig-conductor cannot work on this issue: {command.reason}\n\n"
                 f"How to fix it: correct `{self.config_path}` on the default branch so that it matches the "
                 "published schema (`docs/rig-agent.schema.json`; keys `stack`, `tools`, `testCommand`, "
-                "`buildCommand`, `escalate`, `maxReviewRounds`, `maxFixAttempts`, `budget`), then approve the "
-                "issue again with the `agent-ready` label.")
+                "`buildCommand`, `escalate`, `maxReviewRounds`, `maxFixAttempts`, `budget`), then remove the "
+                "`agent-ready` label and add it again.")

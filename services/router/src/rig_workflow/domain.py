@@ -31,7 +31,7 @@ from rig_contracts.catalogue import (
     WorkStartedEvent,
 )
 from rig_workflow import domain_pull as pull
-from rig_workflow.domain_model import DEVELOPING, FINAL, HALTED, Decision, Policy, State, WorkItem
+from rig_workflow.domain_model import DEVELOPING, FINAL, HALTED, RESTARTABLE, Decision, Policy, State, WorkItem
 from rig_workflow.domain_steps import (
     Outcome,
     assign_dev,
@@ -124,6 +124,10 @@ def approved(item: WorkItem, event: IssueApprovedEvent, policy: Policy) -> Outco
     """The `agent-ready` label: block, escalate, or assign the right dev agent (review a PR opened already)."""
     was = item.state
     item = replace(item, approved=True)
+    if was in RESTARTABLE and not item.merged and not item.closed:
+        # Approved again after a fix (config, budget, a person's help): a fresh start for the same issue and PR.
+        item = replace(item, state=State.NEW, disputes=0, fix_attempts=0, review_heads=frozenset(), approved_sha=None)
+        was = State.NEW
     if was is not State.NEW:
         return unexpected(item, f"approved while {was}")
     if policy.config_error is not None:
@@ -156,6 +160,7 @@ def work_started(item: WorkItem, event: WorkStartedEvent) -> Outcome:
 def closed(item: WorkItem, event: IssueClosedEvent) -> Outcome:
     """Completed: done once the PR merged, else no new work. Not planned or duplicate: cancelled."""
     reason = event.data.state_reason
+    item = replace(item, closed=True)
     if reason == "completed":
         item = replace(item, closed_completed=True)
         if item.state in FINAL:

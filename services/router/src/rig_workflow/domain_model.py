@@ -38,6 +38,9 @@ REVIEWING = frozenset({State.PR_OPEN, State.IN_REVIEW})
 DEVELOPING = frozenset({State.APPROVED, State.ASSIGNED, State.IN_PROGRESS, State.CHANGES_REQUESTED})
 """States in which a dev agent holds the item."""
 
+RESTARTABLE = frozenset({State.BLOCKED, State.ESCALATED, State.CANCELLED})
+"""States a new approval restarts from (the label added again after a fix), unless the issue closed or merged."""
+
 MERGE_PHASE = frozenset({State.APPROVED_FOR_MERGE, State.MERGING})
 """States in which the approved head is on its way to the base branch."""
 
@@ -95,6 +98,8 @@ class WorkItem:
     merged: bool = False
     merge_sha: str = ""
     closed_completed: bool = False
+    closed: bool = False
+    """The issue was closed (for any reason): a new approval does not restart its work."""
     budget_exceeded: bool = False
     handled: frozenset[str] = frozenset()
     """Keys of the events acted on: each key acts once."""
