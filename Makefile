@@ -34,6 +34,7 @@ bench: sync
 	$(PY) -m bench.wake
 	$(PY) -m bench.edge
 	$(PY) -m bench.ingest
+	$(PY) -m bench.merger
 
 docs: sync
 	$(PY) -m rig_contracts.schema

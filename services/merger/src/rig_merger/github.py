@@ -25,11 +25,15 @@ class PullRequests:
     def __init__(self, client: GitHubClient) -> None:
         self.client = client
 
-    async def facts(self, repo: str, number: int) -> PullFacts:
-        """Everything the policy needs, read now: the PR (mergeability included), its reviews, its head's checks."""
-        pull, reviews = await asyncio.gather(self.client.get_pull(repo, number),
-                                             self.client.list_reviews(repo, number))
-        checks = await self.client.checks(repo, pull.head_sha)
+    async def facts(self, repo: str, number: int, sha: str) -> PullFacts:
+        """Everything the policy needs, read now: the PR (mergeability included), its reviews, the checks on `sha`.
+
+        The three reads run at once. `sha` is the approved head: if the PR's head is another, the policy stops at
+        "head moved" before it looks at checks, so the approved SHA's checks are the ones that matter.
+        """
+        pull, reviews, checks = await asyncio.gather(self.client.get_pull(repo, number),
+                                                     self.client.list_reviews(repo, number),
+                                                     self.client.checks(repo, sha))
         return PullFacts(
             state=pull.state, draft=pull.draft, merged=pull.merged, head_sha=pull.head_sha,
             mergeable_state=pull.mergeable_state, labels=pull.labels,

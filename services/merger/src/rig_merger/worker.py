@@ -95,7 +95,7 @@ class MergeWorker:
                                                "set RIG_GITHUB_CONDUCTOR_APP_ID, _INSTALLATION_ID and _PRIVATE_KEY"))
             return
         try:
-            facts = await self.pulls.facts(request.repo, request.pr_number)
+            facts = await self.pulls.facts(request.repo, request.pr_number, request.head_sha)
             verdict = decide(request.head_sha, facts, self.settings.merger_blocking_labels,
                              require_checks=self.settings.merger_require_checks)
             if verdict.outcome is Outcome.MERGE:
