@@ -1,0 +1,41 @@
+"""Comments are posted after the commit that asked for them, once: a row left pending by a crash after posting
+finds the hidden marker on the issue and posts nothing more; entries the router cannot read are skipped."""
+
+import asyncpg
+from router_support import Issue, comments, events_of, eventually, publish
+from test_routing import make_repo, open_issue
+
+
+async def test_a_comment_posted_before_a_crash_is_not_posted_again(router, sandbox, run_id, conductor, database_url):
+    repo = make_repo(sandbox, f"c-{run_id}", {"README.md": "hi\n"})
+    number = open_issue(sandbox, repo)
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'INSERT INTO "{router.schema}".comments (key, repo, number, body) VALUES ($1, $2, $3, $4)',
+                           "approved:x:block", repo, number, "Something is wrong.")
+        await eventually(lambda: comments(conductor, repo, number), what="the comment")
+        # As if the router died after GitHub took the comment but before the row was marked.
+        await conn.execute(f'UPDATE "{router.schema}".comments SET posted_at = NULL')
+
+        async def marked() -> bool:
+            posted = await conn.fetchval(f'SELECT posted_at FROM "{router.schema}".comments')
+            return posted is not None
+        await eventually(marked, what="the row marked again")
+    finally:
+        await conn.close()
+    [body] = await comments(conductor, repo, number)
+    assert body.startswith("Something is wrong.") and "<!-- rig:rig-conductor:approved:x:block -->" in body
+
+
+async def test_unreadable_entries_and_unknown_types_are_skipped_not_fatal(router, run_id):
+    await router.redis.xadd(router.names.events, {"event": "{not json"})
+    await router.redis.xadd(router.names.events, {"other": "field"})
+    await router.redis.xadd(router.names.events, {"event": '{"type": "SOMETHING_NEW", "id": "x"}'})
+    issue = Issue(f"acme/after-{run_id}", 3)
+    await publish(router.redis, router.names, issue.approved())
+    await eventually(lambda: events_of(router.redis, router.names, "ISSUE_ASSIGNED"), what="the next event routed")
+
+    async def nothing_pending() -> bool:
+        return (await router.redis.xpending(router.names.events, "router"))["pending"] == 0
+    await eventually(nothing_pending, what="every entry, the unreadable ones too, acknowledged")
+    assert await router.redis.xlen(router.names.dead) == 0
