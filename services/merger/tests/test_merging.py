@@ -189,6 +189,19 @@ async def test_github_failures_are_retried_and_counted(merger, people, requester
     assert len(await people.merge_calls(number)) == 1
 
 
+async def test_a_rate_limited_merge_call_is_waited_out_and_counted(merger, people, requester) -> None:
+    number, sha = await ready_pull(people, "limited")
+    retries = _retries()
+    armed = await people.ask("POST", "/faults", {"kind": "secondary_rate_limit", "method": "PUT", "times": 1,
+                                                "retry_after_s": 1, "path": f"/repos/{REPO}/pulls/{number}/merge"})
+    await merger.post("/api/merge", json={"repo": REPO, "pr_number": number, "head_sha": sha}, headers=requester)
+    await reaches(merger, requester, number, "merged")
+    assert (await people.ask("GET", f"/faults/{armed['id']}"))["fired"] == 1
+    assert _retries() >= retries + 1
+    calls = await people.merge_calls(number)
+    assert [c["status"] for c in calls] == [403, 200], "refused once by the limit, then merged by the retry"
+
+
 async def test_bad_requests_are_clear_4xx(merger, requester) -> None:
     assert (await merger.post("/api/merge", json={"repo": REPO, "pr_number": 1})).status_code == 401
     for body in ({"repo": "no-slash", "pr_number": 1}, {"repo": REPO, "pr_number": 0},
