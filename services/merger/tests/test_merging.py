@@ -177,6 +177,18 @@ async def test_a_conflict_blocks_with_one_comment_on_the_pr(merger, people, requ
     assert [e.data.reason for e in await of_type(redis, Names(key_prefix), "MERGE_BLOCKED")] == ["conflict"]
 
 
+async def test_a_branch_behind_its_protected_base_is_blocked_as_behind(merger, people, requester, redis,
+                                                                        key_prefix) -> None:
+    await people.ask("PATCH", f"/repos/{REPO}", {"require_up_to_date": True})
+    number, sha = await ready_pull(people, "late")
+    await people.push("main", {"NEWS.md": "Something else landed first.\n"})
+    await merger.post("/api/merge", json={"repo": REPO, "pr_number": number, "head_sha": sha}, headers=requester)
+    await reaches(merger, requester, number, "blocked", "behind")
+    assert await people.merge_calls(number) == []
+    blocked = await of_type(redis, Names(key_prefix), "MERGE_BLOCKED")
+    assert [(e.data.reason, e.data.head_sha) for e in blocked] == [("behind", sha)]
+
+
 async def test_github_failures_are_retried_and_counted(merger, people, requester) -> None:
     number, sha = await ready_pull(people, "flaky")
     retries = _retries()
