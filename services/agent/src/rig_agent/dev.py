@@ -108,15 +108,19 @@ class DevRun:
         sessions = self.ctx.sessions
         session = await sessions.get(self.a.repo, self.a.number) if self.continuing else None
         feedback = self.a.field("feedback")
+        attempt_field = self.a.field("attempt")
+        provider = self.ctx.setup.provider_for("dev", int(attempt_field) if attempt_field.isdigit() else 1)
         for attempt in range(1, self.ctx.options.check_attempts + 1):
             prompt = dev_prompt(self.a.repo, self.a.number, self.a.field("title"), self.a.field("body"),
                                 feedback=feedback, test_command=self.a.field("testCommand"),
                                 build_command=self.a.field("buildCommand"))
-            result = await run_provider(self.ctx.setup, self.record, self.totals, prompt, self.path, session)
+            result = await run_provider(self.ctx.setup, provider, self.record, self.totals, prompt, self.path,
+                                        session)
             if result.is_error and session is not None and not result.turns:
                 await sessions.forget(self.a.repo, self.a.number)  # gone or unusable: start afresh
                 session = None
-                result = await run_provider(self.ctx.setup, self.record, self.totals, prompt, self.path, None)
+                result = await run_provider(self.ctx.setup, provider, self.record, self.totals, prompt, self.path,
+                                            None)
             if result.is_error:
                 raise EscalationError(f"the provider gave up ({result.stop_reason}): {result.final_text[-500:]}")
             if result.session_id:

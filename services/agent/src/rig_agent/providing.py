@@ -10,6 +10,7 @@ from rig_agent.runs import RunRecord
 from rig_contracts.payloads import Usage
 from rig_providers.model import Limits, OutputLine, RunRequest, RunResult, add_usage
 from rig_providers.provider import Provider
+from rig_providers.scripted import ScriptedProvider
 
 
 class ProviderFailedError(RuntimeError):
@@ -45,27 +46,46 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class ProviderSetup:
-    """Which provider and model an agent uses, its limits and the secrets its CLI needs."""
+    """Which provider and model an agent uses, its limits and the secrets its CLI needs.
+
+    With a `book` (a folder of recorded transcripts), each run replays the one recorded for it instead.
+    """
 
     provider: Provider
     model: str | None
     limits: Limits
     secrets: dict[str, str]
+    book: Path | None = None
+
+    def provider_for(self, kind: str, number: int) -> Provider:
+        """The provider of a `kind` ("dev", "review") run, the `number`th of its work item."""
+        if self.book is None:
+            return self.provider
+        return ScriptedProvider(recorded_transcript(self.book, kind, number), prices=self.provider.prices)
 
 
-async def run_provider(setup: ProviderSetup, record: RunRecord, totals: Totals, prompt: str, workdir: Path,
-                       session_id: str | None) -> RunResult:
+def recorded_transcript(book: Path, kind: str, number: int) -> Path:
+    """`{kind}-{n}.jsonl` of `book` for the `number`th run: the highest n not above it (else the first)."""
+    recorded = sorted(int(n) for p in book.glob(f"{kind}-*.jsonl") if (n := p.stem.removeprefix(f"{kind}-")).isdigit())
+    if not recorded:
+        raise ValueError(f"{book} holds no {kind}-N.jsonl transcript")
+    chosen = max((n for n in recorded if n <= number), default=recorded[0])
+    return book / f"{kind}-{chosen}.jsonl"
+
+
+async def run_provider(setup: ProviderSetup, provider: Provider, record: RunRecord, totals: Totals, prompt: str,
+                       workdir: Path, session_id: str | None) -> RunResult:
     """Run the provider once; every line goes to the live log, the result is counted and returned."""
     request = RunRequest(prompt=prompt, workdir=workdir, session_id=session_id, model=setup.model,
                          limits=setup.limits, secrets=setup.secrets)
     result: RunResult | None = None
-    async for item in setup.provider.run(request):
+    async for item in provider.run(request):
         if isinstance(item, OutputLine):
             await record.line(item.text, "error" if item.stream == "stderr" else "info")
         else:
             result = item
     if result is None:
-        raise ProviderFailedError(f"{setup.provider.name} ended without a result")
+        raise ProviderFailedError(f"{provider.name} ended without a result")
     totals.add(result)
     await record.step("provider", "failed" if result.is_error else "succeeded",
                       f"{result.stop_reason}: {result.final_text[-1500:]}", turns=result.turns, usage=result.usage,

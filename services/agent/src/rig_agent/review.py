@@ -55,6 +55,7 @@ class ReviewRun:
         self.repo = event.data.repo
         self.pr_number = event.data.pr_number
         self.head_sha = event.data.head_sha
+        self.round = event.data.round
 
     async def execute(self) -> ReviewOutcome:
         """Review the assigned head; skip when the PR moved on (the router assigns the new head)."""
@@ -69,7 +70,8 @@ class ReviewRun:
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir(parents=True)
         prompt = review_prompt(self.repo, self.pr_number, pull.title, pull.body, diff[:DIFF_LIMIT])
-        result = await run_provider(self.ctx.setup, self.record, self.totals, prompt, workdir, None)
+        provider = self.ctx.setup.provider_for("review", self.round)
+        result = await run_provider(self.ctx.setup, provider, self.record, self.totals, prompt, workdir, None)
         if result.is_error:
             raise ProviderFailedError(f"the review run failed ({result.stop_reason}): {result.final_text[-300:]}")
         try:

@@ -42,9 +42,16 @@ def make_provider(settings: AgentSettings, work_dir: Path) -> Provider:
     if settings.agent_provider == "codex":
         return CodexProvider(CodexOptions(codex_home=work_dir / "codex", executable=executable or "codex",
                                           base_url=settings.agent_provider_base_url))
-    if not settings.agent_transcript:
-        raise ValueError("RIG_AGENT_PROVIDER=scripted needs RIG_AGENT_TRANSCRIPT (a recorded JSONL transcript)")
-    return ScriptedProvider(Path(settings.agent_transcript))
+    return ScriptedProvider(transcript_of(settings))
+
+
+DEMO_BOOK = Path(__file__).parent / "demo"
+"""The demo's recorded runs, replayed when the scripted provider is given no transcript."""
+
+
+def transcript_of(settings: AgentSettings) -> Path:
+    """The scripted provider's transcript file or folder of recorded runs (the demo's by default)."""
+    return Path(settings.agent_transcript) if settings.agent_transcript else DEMO_BOOK
 
 
 def provider_secrets(settings: AgentSettings) -> dict[str, str]:
@@ -76,9 +83,10 @@ async def agent_process(agent: str, settings: AgentSettings) -> AsyncIterator[Ag
     token = settings.agent_token.get_secret_value() if settings.agent_token else None
     conductor = Conductor(settings.agent_conductor_url, token)
     github = GitHubClient(GitHubSettings(), Role.REVIEW if agent == REVIEWER else Role.DEV)
+    book = transcript_of(settings) if settings.agent_provider == "scripted" else None
     setup = ProviderSetup(make_provider(settings, work_dir), settings.agent_model,
                           Limits(settings.agent_max_turns, settings.agent_max_seconds, settings.agent_max_cost_usd),
-                          provider_secrets(settings))
+                          provider_secrets(settings), book if book is not None and book.is_dir() else None)
     reporting = Reporting(agent, conductor, client, names)
     worker: Worker
     if agent == REVIEWER:

@@ -64,8 +64,9 @@ class AgentSettings(CommonSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("RIG_OPENAI_API_KEY", "OPENAI_API_KEY"),
         description="Codex's OpenAI API key (OPENAI_API_KEY works too).")
-    agent_transcript: str | None = Field(default=None,
-                                         description="The scripted provider's recorded transcript (JSONL).")
+    agent_transcript: str | None = Field(
+        default=None, description="The scripted provider's recorded transcript (JSONL), or a folder of recorded runs "
+                                  "(`dev-N.jsonl`, `review-N.jsonl`); unset: the demo's.")
     agent_work_dir: str | None = Field(
         default=None, description="Clones and provider session files; unset: {data_dir}/agents/{agent}.")
     agent_check_attempts: int = Field(default=2, ge=1,
