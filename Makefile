@@ -35,6 +35,7 @@ bench: sync
 	$(PY) -m bench.edge
 	$(PY) -m bench.ingest
 	$(PY) -m bench.merger
+	$(PY) -m bench.router
 
 docs: sync
 	$(PY) -m rig_contracts.schema

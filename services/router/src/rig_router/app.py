@@ -54,5 +54,5 @@ def create_app(settings: RouterSettings | None = None, github_settings: GitHubSe
         await Leases(kit, settings, emitter, poster).run()
 
     kit = ServiceKit("router", settings, migrations=MIGRATIONS, live_handler=router,
-                     options=ConsumerOptions(batch_size=200), jobs=[post_comments, expire_leases])
+                     options=ConsumerOptions(batch_size=500), jobs=[post_comments, expire_leases])
     return service_app(kit, api_router(kit, settings), title="rig-conductor router")

@@ -24,15 +24,22 @@ async def close_open(conn: asyncpg.Connection, subjects: Sequence[str], status: 
                            list(subjects), status, list(OPEN))
 
 
+_SUPERSEDE_AND_INSERT = """
+WITH superseded AS (
+    UPDATE assignments SET status = 'superseded', closed_at = now()
+    WHERE subject = $2 AND kind = $4 AND status = ANY($7::text[])
+)
+INSERT INTO assignments (id, subject, agent, kind, attempt, fields) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+"""
+
+
 async def insert(conn: asyncpg.Connection, rows: Sequence[Assignment]) -> None:
     """Record new assignments; an item's open assignment of the same kind is superseded by the new one."""
-    for row in rows:
-        await conn.execute("UPDATE assignments SET status = 'superseded', closed_at = now() "
-                           "WHERE subject = $1 AND kind = $2 AND status = ANY($3::text[])",
-                           row.subject, row.kind, list(OPEN))
-    await conn.executemany(
-        "INSERT INTO assignments (id, subject, agent, kind, attempt, fields) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-        [(r.id, r.subject, r.agent, r.kind, r.attempt, json.dumps(r.fields)) for r in rows])
+    if not rows:
+        return
+    # One statement per row (pipelined by executemany): rows for the same item apply in order.
+    await conn.executemany(_SUPERSEDE_AND_INSERT, [(r.id, r.subject, r.agent, r.kind, r.attempt,
+                                                    json.dumps(r.fields), list(OPEN)) for r in rows])
 
 
 async def started(conn: asyncpg.Connection, subject: str, assignment_id: str | None) -> None:

@@ -39,7 +39,7 @@ from rig_router import assignments, projection
 from rig_router.comments import CommentPoster, insert_comments
 from rig_router.config import ConfigReading, RepoConfig, policy_for
 from rig_router.config_source import ConfigSource
-from rig_router.emit import Effects, Emitter
+from rig_router.emit import Assignment, Effects, Emitter
 from rig_router.projection import HistoryRow, ItemRow
 from rig_workflow import Policy, WorkItem, decide
 from rig_workflow.domain_model import HALTED
@@ -65,6 +65,8 @@ class Batch:
     rows: dict[str, ItemRow] = field(default_factory=dict)
     history: list[HistoryRow] = field(default_factory=list)
     effects: Effects = field(default_factory=Effects)
+    assignment_effects: list[Effects] = field(default_factory=list)
+    """Each event's changes to the assignment rows, applied in order when the batch is written."""
     progress: list[tuple[str, str]] = field(default_factory=list)
     """(subject, agent) of work that showed progress: leases count from now."""
 
@@ -89,6 +91,7 @@ class Router:
             fresh_ids = await claim_new(conn, [e.id for e in events])
             fresh = [e for e in events if e.id in fresh_ids]
             await self._kit.note_revocations(conn, fresh)
+            batch.rows = await projection.load_many(conn, sorted({e.subject for e in fresh}))
             for event in fresh:
                 await self._apply(conn, event, readings, batch)
             await self._write(conn, batch)
@@ -113,7 +116,7 @@ class Router:
                      batch: Batch) -> None:
         if isinstance(event, PROGRESS):
             batch.progress.append((event.subject, event.source.removeprefix("agent:")))
-        row = batch.rows.get(event.subject) or await projection.load(conn, event.subject)
+        row = batch.rows.get(event.subject)
         policy = row.policy if row else Policy()
         reading = readings.get(event.id)
         if isinstance(event, IssueApprovedEvent) and reading is not None:
@@ -132,7 +135,7 @@ class Router:
         effects = Effects()
         words = self._emitter.effects(row, event, decision.commands, effects)
         self._bookkeep(event, decision.item, before, effects)
-        await _assignments(conn, effects)
+        batch.assignment_effects.append(effects)
         batch.effects.outbox += effects.outbox
         batch.effects.comments += effects.comments
         outcome = "duplicate" if decision.duplicate else "anomaly" if decision.anomaly else "applied"
@@ -166,6 +169,7 @@ class Router:
                 pass
 
     async def _write(self, conn: asyncpg.Connection, batch: Batch) -> None:
+        await _assignments(conn, batch.assignment_effects)
         await projection.save(conn, list(batch.rows.values()))
         await projection.record(conn, batch.history)
         await insert_comments(conn, batch.effects.comments)
@@ -174,14 +178,20 @@ class Router:
             await assignments.progressed(conn, batch.progress)
 
 
-async def _assignments(conn: asyncpg.Connection, effects: Effects) -> None:
-    """One event's changes to the assignment rows, in order: started, finished, ended, new."""
-    for subject, assignment_id in effects.started:
-        await assignments.started(conn, subject, assignment_id)
-    for subject, kind in effects.finished:
-        await assignments.finished(conn, subject, kind)
-    await assignments.close_open(conn, sorted(set(effects.cancelled)))
-    await assignments.insert(conn, effects.assignments)
+async def _assignments(conn: asyncpg.Connection, per_event: Sequence[Effects]) -> None:
+    """The batch's changes to the assignment rows, event by event in order; runs of new ones go in one call."""
+    pending: list[Assignment] = []
+    for effects in per_event:
+        if effects.started or effects.finished or effects.cancelled:
+            await assignments.insert(conn, pending)
+            pending = []
+        for subject, assignment_id in effects.started:
+            await assignments.started(conn, subject, assignment_id)
+        for subject, kind in effects.finished:
+            await assignments.finished(conn, subject, kind)
+        await assignments.close_open(conn, sorted(set(effects.cancelled)))
+        pending += effects.assignments
+    await assignments.insert(conn, pending)
 
 def _readable(deliveries: Sequence[Delivery]) -> list[Event]:
     """The batch's events, each id once; an entry that holds no readable event is counted and skipped."""
