@@ -59,27 +59,36 @@ class MergeWorker:
             self._woken.set()
 
     async def run(self) -> None:
-        """Evaluate due requests until cancelled, sleeping between them until woken or the next one is due."""
+        """Evaluate due requests until cancelled; a lost database connection starts the loop again."""
+        while True:
+            try:
+                await self._serve()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                log.exception("merge worker: database unavailable; starting again in %.1fs",
+                              self.settings.merger_retry_first_s)
+                await asyncio.sleep(self.settings.merger_retry_first_s)
+
+    async def _serve(self) -> None:
+        """Take back this process's leases, then evaluate, sleeping until woken or the next request is due."""
         async with self.kit.pool.acquire() as listener:
             if released := await db.release_leases(listener, self.owner):
                 log.info("took back %d merge requests an earlier run of %s was evaluating", released, self.owner)
             await listener.add_listener(db.WAKE_CHANNEL, self._on_notify)
+            listener.add_termination_listener(lambda _conn: self._woken.set())
             try:
-                while True:
+                while not listener.is_closed():  # a closed listener would miss wake-ups: start again
                     self._woken.clear()
-                    try:
-                        if await self.round():
-                            continue
-                        async with self.kit.pool.acquire() as conn:
-                            due_in = await db.next_due_in(conn)
-                    except (OSError, asyncpg.PostgresError):
-                        log.exception("merge worker: database unavailable; trying again shortly")
-                        due_in = self.settings.merger_retry_first_s
+                    if await self.round():
+                        continue
+                    async with self.kit.pool.acquire() as conn:
+                        due_in = await db.next_due_in(conn)
                     sleep = min(self.settings.merger_idle_check_s, due_in if due_in is not None else float("inf"))
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._woken.wait(), timeout=sleep)
             finally:
-                await listener.remove_listener(db.WAKE_CHANNEL, self._on_notify)
+                if not listener.is_closed():
+                    await listener.remove_listener(db.WAKE_CHANNEL, self._on_notify)
+        raise asyncpg.InterfaceError("the wake-up listener's connection closed")
 
     async def round(self) -> int:
         """Evaluate the requests due now (up to a batch); return how many there were."""
