@@ -56,7 +56,7 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
     async def queue(_who: Reader) -> dict[str, Any]:
         async with kit.pool.acquire() as conn:
             per_agent = await assignments.queue(conn)
-        empty = {"depth": 0, "waiting": 0, "running": 0, "oldest_age_s": None}
+        empty = {"depth": 0, "waiting": 0, "queued": 0, "running": 0, "oldest_age_s": None}
         return {"agents": {agent: per_agent.get(agent, empty) for agent in sorted({*AGENTS, *per_agent})}}
 
     @router.get("/assignments/next", response_model=None)

@@ -17,6 +17,7 @@ from rig_router.config_source import ConfigSource
 from rig_router.emit import Emitter
 from rig_router.handlers import Router
 from rig_router.leases import Leases
+from rig_router.queueing import Limits
 from rig_router.settings import RouterSettings
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def create_app(settings: RouterSettings | None = None, github_settings: GitHubSe
 
     def router(kit: ServiceKit) -> BatchHandler:
         emitter = Emitter(kit.names, settings.router_maintainers, settings.router_config_path)
-        return Router(kit, source, emitter, poster)
+        return Router(kit, source, emitter, poster, Limits(settings.router_pool_limits, settings.router_repo_limit))
 
     async def post_comments(kit: ServiceKit) -> None:
         await poster.run(kit.pool)

@@ -12,8 +12,18 @@ import asyncpg
 from rig_contracts.names import AGENTS
 from rig_router.emit import Assignment
 
-OPEN = ("waiting", "leased", "running")
+OPEN = ("waiting", "leased", "running", "queued")
 """Statuses of an assignment still in someone's hands or queue."""
+
+DISPATCHED = ("waiting", "leased", "running")
+"""Statuses of an assignment handed out (published): what the concurrency limits count."""
+
+_RANKS = {"critical": 0, "urgent": 0, "p0": 0, "high": 1, "p1": 1, "medium": 2, "p2": 2, "low": 3, "p3": 3}
+
+
+def rank(priority: str) -> int:
+    """Queue order of a priority label's value: 0 (critical) first, 2 for none or unknown, 3 (low) last."""
+    return _RANKS.get(priority.strip().lower(), 2)
 
 
 async def close_open(conn: asyncpg.Connection, subjects: Sequence[str], status: str = "closed") -> None:
@@ -29,7 +39,8 @@ WITH superseded AS (
     UPDATE assignments SET status = 'superseded', closed_at = now()
     WHERE subject = $2 AND kind = $4 AND status = ANY($7::text[])
 )
-INSERT INTO assignments (id, subject, agent, kind, attempt, fields) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+INSERT INTO assignments (id, subject, agent, kind, attempt, fields, repo, priority)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb, $8, $9)
 """
 
 
@@ -38,8 +49,9 @@ async def insert(conn: asyncpg.Connection, rows: Sequence[Assignment]) -> None:
     if not rows:
         return
     # One statement per row (pipelined by executemany): rows for the same item apply in order.
-    await conn.executemany(_SUPERSEDE_AND_INSERT, [(r.id, r.subject, r.agent, r.kind, r.attempt,
-                                                    json.dumps(r.fields), list(OPEN)) for r in rows])
+    await conn.executemany(_SUPERSEDE_AND_INSERT, [(r.id, r.subject, r.agent, r.kind, r.attempt, json.dumps(r.fields),
+                                                    list(OPEN), r.repo, rank(r.fields.get("priority", "")))
+                                                   for r in rows])
 
 
 async def started(conn: asyncpg.Connection, subject: str, assignment_id: str | None) -> None:
@@ -90,9 +102,10 @@ async def settle(conn: asyncpg.Connection, assignment_id: str, agent: str, actio
 async def queue(conn: asyncpg.Connection) -> dict[str, dict[str, Any]]:
     """Per agent: waiting (depth), running, and the age of the oldest waiting assignment in seconds."""
     rows = await conn.fetch(
-        "SELECT agent, count(*) FILTER (WHERE status IN ('waiting', 'leased')) AS waiting, "
-        "count(*) FILTER (WHERE status = 'running') AS running, "
-        "extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('waiting', 'leased'))) AS oldest "
-        "FROM assignments WHERE status = ANY($1::text[]) GROUP BY agent ORDER BY agent", list(OPEN))
-    return {r["agent"]: {"depth": r["waiting"], "waiting": r["waiting"], "running": r["running"],
-                         "oldest_age_s": float(r["oldest"]) if r["oldest"] is not None else None} for r in rows}
+        "SELECT agent, count(*) FILTER (WHERE status IN ('waiting', 'leased', 'queued')) AS waiting, "
+        "count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'running') AS running, "
+        "extract(epoch FROM now() - min(created_at) FILTER (WHERE status IN ('waiting', 'leased', 'queued'))) "
+        "AS oldest FROM assignments WHERE status = ANY($1::text[]) GROUP BY agent ORDER BY agent", list(OPEN))
+    return {r["agent"]: {"depth": r["waiting"], "waiting": r["waiting"], "queued": r["queued"],
+                         "running": r["running"], "oldest_age_s": float(r["oldest"]) if r["oldest"] is not None
+                         else None} for r in rows}

@@ -37,6 +37,13 @@ class Assignment:
     kind: str
     attempt: int
     fields: dict[str, str]
+    outbox: tuple[OutboxEntry, ...] = ()
+    """What publishing it takes: its stream entry (push pools) and its event; held back while it is queued."""
+
+    @property
+    def repo(self) -> str:
+        """The item's repository, `owner/name`."""
+        return self.subject.split("#", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +142,14 @@ class Emitter:
         """The assignment row, its stream entry with the wake signal (push pools), and its event on `rig:events`."""
         assignment_id = new_event_id()
         fields = {**fields, "assignmentId": assignment_id, "kind": kind}
-        into.assignments.append(Assignment(assignment_id, subject, agent, kind, attempt, fields))
+        publish: list[OutboxEntry] = []
         if agent not in PULL_AGENTS:
             # The entry carries the event under the assignment's own id: one idempotent publish per assignment.
             entry = event_of(assignment_id).model_copy(update={"id": assignment_id})
-            into.outbox.append(OutboxEntry(entry, self.names.assignments(agent), fields, self.names.signal(agent)))
-        into.outbox.append(self._event(event_of(assignment_id)))
+            publish.append(OutboxEntry(entry, self.names.assignments(agent), fields, self.names.signal(agent)))
+        publish.append(self._event(event_of(assignment_id)))
+        into.assignments.append(Assignment(assignment_id, subject, agent, kind, attempt, fields, tuple(publish)))
+        into.outbox += publish
 
     def _event(self, event: Envelope) -> OutboxEntry:
         return OutboxEntry(event, self.names.events)

@@ -41,6 +41,7 @@ from rig_router.config import ConfigReading, RepoConfig, policy_for
 from rig_router.config_source import ConfigSource
 from rig_router.emit import Assignment, Effects, Emitter
 from rig_router.projection import HistoryRow, ItemRow
+from rig_router.queueing import Limits, admit
 from rig_workflow import Policy, WorkItem, decide
 from rig_workflow.domain_model import HALTED
 
@@ -74,8 +75,10 @@ class Batch:
 class Router:
     """The batch handler of `rig:events` (the kit's live handler)."""
 
-    def __init__(self, kit: ServiceKit, source: ConfigSource, emitter: Emitter, poster: CommentPoster) -> None:
+    def __init__(self, kit: ServiceKit, source: ConfigSource, emitter: Emitter, poster: CommentPoster,
+                 limits: Limits | None = None) -> None:
         self._kit = kit
+        self._limits = limits or Limits()
         self._source = source
         self._emitter = emitter
         self._poster = poster
@@ -170,6 +173,8 @@ class Router:
 
     async def _write(self, conn: asyncpg.Connection, batch: Batch) -> None:
         await _assignments(conn, batch.assignment_effects)
+        new = [row for effects in batch.assignment_effects for row in effects.assignments]
+        await admit(conn, self._limits, new, batch.effects.outbox)
         await projection.save(conn, list(batch.rows.values()))
         await projection.record(conn, batch.history)
         await insert_comments(conn, batch.effects.comments)

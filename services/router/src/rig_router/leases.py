@@ -24,6 +24,7 @@ from rig_router import assignments, projection
 from rig_router.comments import CommentPoster, insert_comments
 from rig_router.emit import PULL_AGENTS, Effects, Emitter
 from rig_router.projection import HistoryRow
+from rig_router.queueing import Limits, admit
 from rig_router.settings import RouterSettings
 from rig_workflow import AssignDev, Command, Escalate, State
 from rig_workflow.domain_model import DEVELOPING
@@ -79,8 +80,8 @@ class Leases:
             stale = await conn.fetch(
                 "SELECT id::text, subject, agent FROM assignments WHERE kind = 'dev' AND status = ANY($2::text[]) "
                 "AND coalesce(progress_at, started_at, created_at) < now() - $1::interval ORDER BY created_at "
-                "LIMIT 100 FOR UPDATE SKIP LOCKED", lease, list(assignments.OPEN))
-            effects, history, rows = Effects(), [], []
+                "LIMIT 100 FOR UPDATE SKIP LOCKED", lease, list(assignments.DISPATCHED))
+            effects, history, rows, new = Effects(), [], [], []
             for found in stale:
                 await conn.execute("UPDATE assignments SET status = 'expired', closed_at = now() WHERE id = $1::uuid",
                                    found["id"])
@@ -96,6 +97,7 @@ class Leases:
                 words = self._emitter.effects(row, None, (command,), one)
                 await assignments.close_open(conn, one.cancelled)
                 await assignments.insert(conn, one.assignments)
+                new += one.assignments
                 effects.outbox += one.outbox
                 effects.comments += one.comments
                 rows.append(row)
@@ -106,6 +108,8 @@ class Leases:
             await projection.save(conn, rows)
             await projection.record(conn, history)
             await insert_comments(conn, effects.comments)
+            await admit(conn, Limits(self._settings.router_pool_limits, self._settings.router_repo_limit), new,
+                        effects.outbox)
             await outbox.add(conn, effects.outbox)
         if effects.comments:
             self._poster.kick()

@@ -33,3 +33,9 @@ class RouterSettings(CommonSettings):
     router_config_ttl_s: float = Field(default=0.0, ge=0,
                                        description="How long a repository's .rig-agent.yaml reading is reused "
                                                    "without asking GitHub again; 0: read on every approval.")
+    router_pool_limits: dict[str, int] = Field(
+        default_factory=dict,
+        description="Most assignments handed out at once per agent pool, a JSON object such as "
+                    '{"dev-e-node": 4}; a pool not named has no limit. The rest wait, by priority and age.')
+    router_repo_limit: int = Field(default=0, ge=0,
+                                   description="Most assignments handed out at once per repository; 0: no limit.")
