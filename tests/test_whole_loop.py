@@ -1,0 +1,170 @@
+"""The whole loop (issue 8): every service as a process under the supervisor, the sandbox as GitHub (with its
+delivery chaos on, and off), dev-e and review-e woken by the supervisor and driving the real Claude Code CLI
+against a scripted Messages API. Label → PR → changes requested → resumed fix → approval → green check →
+merged → ISSUE_DONE; the event store then holds every fact and decision of the chain, in order, once per key."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from github_sandbox_support import CHAOS_SEED, SECRET, Sandbox, eventually, sandbox_process
+from system_support import KEYS, admin_token, build, whole_log
+
+from rig_contracts import Names
+from rig_supervisor.harness import System
+from rig_supervisor.local import agent_identity, sandbox_credentials
+from rig_testing.model_script import Say, Shell, Step, Tokens
+
+pytestmark = pytest.mark.slow
+
+REPO = "acme/loop"
+SERVICES = ["sandbox", "ingest", "router", "merger", "eventstore", "edge"]
+AGENTS = ("dev-e-python", "review-e")
+FIX_MARKER = "addressed the review"
+DEV_NEW: list[Step] = [Shell("printf 'hello from dev-e\\n' > hello.txt", Tokens(input=1500, output=60, cache_read=2000,
+                                                                              cache_write=700)),
+                       Say("Added hello.txt.", Tokens(input=200, output=20, cache_read=3500, cache_write=100))]
+DEV_FIX: list[Step] = [Shell(f"printf '{FIX_MARKER}\\n' >> hello.txt", Tokens(input=400, output=30, cache_read=5000)),
+                       Say("Added the second line.", Tokens(input=100, output=15, cache_read=5500))]
+CHANGES = {"verdict": "request_changes", "summary": "hello.txt needs a second line.", "comments": []}
+APPROVAL = {"verdict": "approve", "summary": "Both lines are there.", "comments": []}
+SCRIPTS: list[tuple[str, list[Step]]] = [
+    (FIX_MARKER, [Say(f"```json\n{json.dumps(APPROVAL)}\n```")]),  # the second round's diff holds the fix
+    ("You are reviewing pull request", [Say(f"Not yet.\n```json\n{json.dumps(CHANGES)}\n```")]),
+    ("asked for changes", DEV_FIX),
+]
+FACTS_AND_DECISIONS = {"ISSUE_APPROVED", "ISSUE_ASSIGNED", "PR_CREATED", "REVIEW_ASSIGNED", "REVIEW_DISPUTED",
+                       "PR_UPDATED", "REVIEW_PASSED", "MERGE_REQUESTED", "CHECKS_COMPLETED", "MERGED", "ISSUE_DONE",
+                       "ISSUE_CLOSED", "MERGE_BLOCKED", "ISSUE_ESCALATED", "ISSUE_CANCELLED", "ISSUE_BLOCKED"}
+CHAOS = {"RIG_SANDBOX_CHAOS_SEED": str(CHAOS_SEED), "RIG_SANDBOX_MERGEABLE_UNKNOWN_MAX_S": "1"}
+CALM = {"RIG_SANDBOX_CHAOS_LATE": "0", "RIG_SANDBOX_CHAOS_REORDER": "0", "RIG_SANDBOX_CHAOS_DUPLICATE": "0",
+        "RIG_SANDBOX_CHAOS_DROP": "0"}
+SONNET = {"input": Decimal(3), "output": Decimal(15), "cache_write": Decimal("3.75"), "cache_read": Decimal("0.30")}
+
+
+def usage_of(script: list[Step]) -> dict[str, int]:
+    """What the CLI's result line adds up for one run of `script`: every reply's tokens."""
+    totals = Counter[str]()
+    for step in script:
+        totals.update({"input_tokens": step.tokens.input, "output_tokens": step.tokens.output,
+                       "cache_read_tokens": step.tokens.cache_read, "cache_write_tokens": step.tokens.cache_write})
+    return dict(totals)
+
+
+def sonnet_cost(usage: dict[str, int]) -> Decimal:
+    return (usage["input_tokens"] * SONNET["input"] + usage["output_tokens"] * SONNET["output"]
+            + usage["cache_write_tokens"] * SONNET["cache_write"]
+            + usage["cache_read_tokens"] * SONNET["cache_read"]) / 1_000_000
+
+
+@contextlib.asynccontextmanager
+async def loop_system(tmp_path: Path, chaos: dict[str, str], claude: str, model_url: str, *, database_url: str,
+                      redis_url: str, key_prefix: str, schema_suffix: str,
+                      redis: Any) -> AsyncIterator[tuple[System, Sandbox]]:
+    """The sandbox as a process, then every service and the edge under the supervisor, agents woken on demand."""
+    agent_env = {"RIG_AGENT_PROVIDER": "claude", "RIG_AGENT_EXECUTABLE": claude, "RIG_AGENT_MODEL": "claude-sonnet-4-5",
+                 "RIG_AGENT_PROVIDER_BASE_URL": model_url, "ANTHROPIC_API_KEY": "sk-test-whole-loop",
+                 "RIG_AGENT_SKIP_PERMISSIONS": "true", "RIG_AGENT_IDLE_EXIT_S": "3", "RIG_AGENT_BLOCK_S": "0.2",
+                 "RIG_AGENT_HEARTBEAT_S": "2", "HOME": str(tmp_path / "home")}
+    system = build(SERVICES[1:], database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
+                   schema_suffix=schema_suffix, folder=tmp_path, agents=AGENTS,
+                   agent_command=["python", "-m", "rig_agent", "--agent", "{agent}"])
+    hook = f"{system.url('edge')}/webhooks/github"
+    async with sandbox_process(tmp_path / "sandbox", None, RIG_SANDBOX_WEBHOOK_URL=hook, **chaos) as sandbox:
+        await sandbox.post("/repos", {"owner": "acme", "name": "loop",
+                                      "files": {"README.md": "# loop\n", ".rig-agent.yaml":
+                                                "stack: python\ntestCommand: grep -q dev-e hello.txt\n"}})
+        system.plan.env |= await sandbox_credentials(sandbox.url) | agent_env | {
+            "RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_INGEST_SWEEP_INTERVAL_S": "1",
+            "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3", "RIG_MERGER_UNKNOWN_FIRST_S": "0.2"}
+        names = Names(key_prefix)
+        system.plan.agent_env = {agent: await agent_identity(redis, names, redis_url, agent, KEYS[0],
+                                                             system.url("edge")) for agent in AGENTS}
+        async with system:
+            yield system, sandbox
+
+
+async def stored_events(system: System) -> list[dict[str, Any]]:
+    """Every event in the event store, in the order it arrived."""
+    return [entry["event"] for entry in await whole_log(system.url("eventstore"), admin_token())]
+
+
+async def keep_checks_pending_until_approved(sandbox: Sandbox, system: System, number: int) -> None:
+    """CI as a test stands it in: `ci` in progress on every head of the PR, green once its head is approved."""
+    seen: set[str] = set()
+    async with sandbox.roles() as gh:
+        while True:
+            pulls = await gh.conductor.run(lambda g: [(p.number, p.head.sha) for p in
+                                                      g.get_repo(REPO).get_pulls(state="all")])
+            for _pr, sha in pulls:
+                if sha not in seen:
+                    seen.add(sha)
+                    await sandbox.post(f"/repos/{REPO}/check-runs", {"ref": sha, "name": "ci", "status": "in_progress"})
+            for event in await stored_events(system):
+                if event["type"] == "REVIEW_PASSED" and event["subject"] == f"{REPO}#{number}":
+                    sha = event["data"]["commit_id"]
+                    await sandbox.post(f"/repos/{REPO}/check-runs", {"ref": sha, "name": "ci", "conclusion": "success"})
+                    return
+            await asyncio.sleep(0.5)
+
+
+@pytest.mark.parametrize("chaos", [CALM, CHAOS], ids=["calm", "chaos"])
+async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_clis, fake_anthropic, database_url,
+                                                     redis_url, key_prefix, schema_suffix, redis):
+    fake_anthropic.script = DEV_NEW
+    fake_anthropic.by_prompt = SCRIPTS
+    async with loop_system(tmp_path, chaos, str(coding_clis.claude), fake_anthropic.url, database_url=database_url,
+                           redis_url=redis_url, key_prefix=key_prefix, schema_suffix=schema_suffix,
+                           redis=redis) as (system, sandbox):
+        number = int((await sandbox.post(f"/repos/{REPO}/issues", {"title": "Say hello"}))["number"])
+        await sandbox.control.post(f"/_sandbox/repos/{REPO}/issues/{number}/labels", json={"labels": ["agent-ready"]})
+        ci = asyncio.create_task(keep_checks_pending_until_approved(sandbox, system, number))
+
+        async def done() -> bool:
+            return any(e["type"] == "ISSUE_DONE" for e in await stored_events(system))
+
+        try:
+            await eventually(done, within_s=600, what="ISSUE_DONE in the event store", every_s=1.0)
+        finally:
+            ci.cancel()
+        log = await stored_events(system)
+        async with sandbox.roles() as gh:
+            main = await gh.conductor.get_file(REPO, "hello.txt")
+
+    assert main is not None and main.text == f"hello from dev-e\n{FIX_MARKER}\n"
+    chain = [e for e in log if e["subject"] == f"{REPO}#{number}" and e["type"] in FACTS_AND_DECISIONS]
+    keys = Counter(e["key"] for e in chain)
+    assert [k for k, n in keys.items() if n > 1] == []
+    order = [e["type"] for e in chain]
+    expected = ["ISSUE_APPROVED", "ISSUE_ASSIGNED", "PR_CREATED", "REVIEW_ASSIGNED", "REVIEW_DISPUTED",
+                "ISSUE_ASSIGNED", "PR_UPDATED", "REVIEW_ASSIGNED", "REVIEW_PASSED", "MERGE_REQUESTED", "MERGED",
+                "ISSUE_DONE"]
+    position = 0
+    for kind in order:
+        if position < len(expected) and kind == expected[position]:
+            position += 1
+    assert position == len(expected), order
+    assert "MERGE_BLOCKED" not in order or order.index("MERGE_BLOCKED") > order.index("REVIEW_PASSED")
+    assert order.index("CHECKS_COMPLETED") < order.index("MERGED")  # merged only once CI was green
+    fix_prompts = [r["messages"] for r in fake_anthropic.requests
+                   if "asked for changes" in json.dumps(r["messages"][-1]) and len(r["messages"]) > 1]
+    assert fix_prompts, "dev-e resumed its session: the fix prompt came after the first run's conversation"
+    assert "hello from dev-e" in json.dumps(fix_prompts[0][:-1])
+
+    runs = [e["data"] for e in log if e["type"] == "RUN_FINISHED" and e["source"] == "agent:dev-e-python"]
+    assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
+    for run, script in zip(runs, (DEV_NEW, DEV_FIX), strict=True):  # the resumed run billed for its own part
+        assert run["usage"] == usage_of(script)
+        assert Decimal(str(run["cost_usd"])) == pytest.approx(sonnet_cost(usage_of(script)), abs=Decimal("1e-6"))
+        assert Decimal(str(run["provider_cost_usd"])) == pytest.approx(Decimal(str(run["cost_usd"])),
+                                                                       abs=Decimal("1e-6"))
+    reviews = [e["data"]["status"] for e in log if e["type"] == "RUN_FINISHED" and e["source"] == "agent:review-e"]
+    assert reviews.count("succeeded") >= 2
