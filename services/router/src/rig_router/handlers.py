@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import asyncpg
 from prometheus_client import Counter
@@ -21,6 +21,7 @@ from rig_bus import Delivery
 from rig_contracts import Event
 from rig_contracts.catalogue import (
     AgentHeartbeatEvent,
+    BudgetExceededEvent,
     IssueApprovedEvent,
     MergedEvent,
     PrCreatedEvent,
@@ -68,6 +69,8 @@ class Batch:
     effects: Effects = field(default_factory=Effects)
     assignment_effects: list[Effects] = field(default_factory=list)
     """Each event's changes to the assignment rows, applied in order when the batch is written."""
+    spent: set[str] = field(default_factory=set)
+    """Repositories whose daily budget is spent today: no new assignments."""
     progress: list[tuple[str, str]] = field(default_factory=list)
     """(subject, agent) of work that showed progress: leases count from now."""
 
@@ -95,6 +98,7 @@ class Router:
             fresh = [e for e in events if e.id in fresh_ids]
             await self._kit.note_revocations(conn, fresh)
             batch.rows = await projection.load_many(conn, sorted({e.subject for e in fresh}))
+            batch.spent = await _spent_repos(conn, fresh)
             for event in fresh:
                 await self._apply(conn, event, readings, batch)
             await self._write(conn, batch)
@@ -126,7 +130,8 @@ class Router:
             data = event.data
             policy = policy_for(reading, data.title, data.body, data.labels, path=self._source.path)
         before = row.item if row else None
-        decision = decide(before, event, policy)
+        spent = (row.item.repo if row else event.subject.split("#", 1)[0]) in batch.spent
+        decision = decide(before, event, replace(policy, repo_budget_spent=True) if spent else policy)
         if decision.item is None or (decision.item is before and not decision.duplicate and not decision.anomaly):
             return  # not a work item, or a type the state machine does not route on
         row = row or ItemRow(decision.item)
@@ -197,6 +202,20 @@ async def _assignments(conn: asyncpg.Connection, per_event: Sequence[Effects]) -
         await assignments.close_open(conn, sorted(set(effects.cancelled)))
         pending += effects.assignments
     await assignments.insert(conn, pending)
+
+async def _spent_repos(conn: asyncpg.Connection, events: Sequence[Event]) -> set[str]:
+    """Record the batch's spent repository budgets; the batch's repositories whose budget is spent today."""
+    for event in events:
+        if isinstance(event, BudgetExceededEvent) and event.data.scope == "repo_day":
+            await conn.execute(
+                "INSERT INTO repo_budgets (repo, day, limit_usd, spent_usd) VALUES ($1, ($2::timestamptz AT TIME "
+                "ZONE 'UTC')::date, $3, $4) ON CONFLICT (repo, day) DO UPDATE SET spent_usd = excluded.spent_usd",
+                event.data.repo, event.at, event.data.limit_usd, event.data.spent_usd)
+    repos = sorted({e.subject.split("#", 1)[0].split("@", 1)[0] for e in events})
+    rows = await conn.fetch("SELECT repo FROM repo_budgets WHERE repo = ANY($1::text[]) "
+                            "AND day = (now() AT TIME ZONE 'UTC')::date", repos)
+    return {r["repo"] for r in rows}
+
 
 def _readable(deliveries: Sequence[Delivery]) -> list[Event]:
     """The batch's events, each id once; an entry that holds no readable event is counted and skipped."""
