@@ -74,9 +74,15 @@ class MergeWorker:
             if released := await db.release_leases(listener, self.owner):
                 log.info("took back %d merge requests an earlier run of %s was evaluating", released, self.owner)
             await listener.add_listener(db.WAKE_CHANNEL, self._on_notify)
-            listener.add_termination_listener(lambda _conn: self._woken.set())
+            lost = asyncio.Event()
+
+            def on_lost(_conn: Any) -> None:
+                lost.set()
+                self._woken.set()
+
+            listener.add_termination_listener(on_lost)
             try:
-                while not listener.is_closed():  # a closed listener would miss wake-ups: start again
+                while not lost.is_set():  # a lost listener would miss wake-ups: start again
                     self._woken.clear()
                     if await self.round():
                         continue
@@ -86,9 +92,9 @@ class MergeWorker:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._woken.wait(), timeout=sleep)
             finally:
-                if not listener.is_closed():
+                if not lost.is_set():
                     await listener.remove_listener(db.WAKE_CHANNEL, self._on_notify)
-        raise asyncpg.InterfaceError("the wake-up listener's connection closed")
+        raise ConnectionError("the wake-up listener's database connection was closed")
 
     async def round(self) -> int:
         """Evaluate the requests due now (up to a batch); return how many there were."""
