@@ -5,18 +5,19 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from router_support import Issue, events_of, eventually, publish, token
+from test_routing import make_repo, open_issue
 
 from rig_contracts import Names
 from rig_contracts.catalogue import WorkStartedEvent
-from rig_github import GitHubSettings
 from rig_router.app import create_app
+
+QUICK = {"router_start_lease_s": 0.4, "router_progress_lease_s": 1.5, "router_max_attempts": 2,
+         "router_lease_sweep_s": 0.1}
 
 
 @pytest.fixture
-async def leasing(settings) -> AsyncIterator[httpx.AsyncClient]:
-    quick = settings.model_copy(update={"router_start_lease_s": 0.4, "router_progress_lease_s": 1.5,
-                                        "router_max_attempts": 2, "router_lease_sweep_s": 0.1})
-    app = create_app(quick, GitHubSettings(github_api_url="http://127.0.0.1:9"))  # no App: every repo is base
+async def leasing(settings, github, request) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings.model_copy(update=getattr(request, "param", QUICK)), github)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://router") as http:
         assert (await http.get("/readyz")).status_code == 200
@@ -59,3 +60,22 @@ async def _has(redis, key: str, value: bytes) -> bool:
 async def _attempt(redis, names: Names, subject: str, attempt: int):
     found = [e for e in await events_of(redis, names, "ISSUE_ASSIGNED", subject) if e.data.attempt == attempt]
     return found[0] if found else None
+
+
+@pytest.mark.parametrize("leasing", [{"router_lease_s": 0.5}], indirect=True)
+async def test_a_pulled_assignment_not_acknowledged_within_its_lease_is_handed_out_again(
+        leasing, redis, key_prefix, run_id, sandbox):
+    repo = make_repo(sandbox, f"ios-{run_id}", {".rig-agent.yaml": "stack: ios\n"})
+    names, issue = Names(key_prefix), Issue(repo, open_issue(sandbox, repo))
+    await publish(redis, names, issue.approved(title="Build needs Xcode"))
+    await eventually(lambda: events_of(redis, names, "ISSUE_ASSIGNED", issue.subject), what="assigned")
+    pull = token("agent:ibuild-e", "assignments:pull")
+    taken = await eventually(lambda: _next(leasing, pull), what="a pulled assignment")
+    assert (await leasing.get("/api/assignments/next?agentId=ibuild-e", headers=pull)).status_code == 204
+    again = await eventually(lambda: _next(leasing, pull), what="the same one once its lease lapsed")
+    assert again["id"] == taken["id"] and again["leaseUntil"] > taken["leaseUntil"]
+
+
+async def _next(http: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, str] | None:
+    answer = await http.get("/api/assignments/next?agentId=ibuild-e", headers=headers)
+    return answer.json() if answer.status_code == 200 else None
