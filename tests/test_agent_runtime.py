@@ -15,7 +15,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from github_sandbox_support import Sandbox, sandbox_process
-from system_support import KEYS, ROOT, build, eventually
+from loop_support import Servers, conductor_with_agents, label
+from system_support import KEYS, ROOT, admin_token, build, eventually, get_json
 
 from rig_contracts import Names, event_from_json
 from rig_contracts.catalogue import IssueAssignedEvent, ReviewAssignedEvent
@@ -23,10 +24,13 @@ from rig_contracts.entries import EVENT_FIELD
 from rig_contracts.payloads import IssueAssigned, ReviewAssigned
 from rig_identity import mint
 from rig_identity.acl import ensure_agent_user
+from rig_supervisor.local import agent_identity
 
 pytestmark = pytest.mark.slow
 
 REPO = "acme/app"
+CALM = {"RIG_SANDBOX_CHAOS_LATE": "0", "RIG_SANDBOX_CHAOS_REORDER": "0", "RIG_SANDBOX_CHAOS_DUPLICATE": "0",
+        "RIG_SANDBOX_CHAOS_DROP": "0"}
 WEBHOOK_SECRET = "agent-runtime-test-secret"
 PATCH = """diff --git a/hello.txt b/hello.txt
 new file mode 100644
@@ -129,11 +133,11 @@ def dev_transcript(tmp_path: Path, wait_s: float = 0.0) -> Path:
                       {"kind": "patch", "diff": PATCH}, {"kind": "result", "text": "Added hello.txt."})
 
 
-async def open_pulls(sandbox: Sandbox) -> list[tuple[int, str, str]]:
+async def open_pulls(sandbox: Sandbox, repo: str = REPO) -> list[tuple[int, str, str]]:
     """(number, body, head branch) of the repository's open PRs."""
     async with sandbox.roles() as gh:
         return await gh.conductor.run(lambda g: [(p.number, p.body, p.head.ref)
-                                                 for p in g.get_repo(REPO).get_pulls(state="open")])
+                                                 for p in g.get_repo(repo).get_pulls(state="open")])
 
 
 async def test_dev_e_turns_an_assignment_into_the_pr_that_closes_its_issue(
@@ -246,3 +250,27 @@ async def test_a_long_run_is_not_taken_over_while_its_agent_lives(
     assert sum("took " in log for log in logs) == 1, logs  # one agent ran it for 4 reclaim idle times, alone
     assert not any("took over" in log for log in logs)
     assert len(await open_pulls(sandbox)) == 1
+
+
+async def test_ibuild_e_pulls_macos_work_from_the_conductor_and_opens_its_pr(
+        tmp_path, database_url, redis_url, key_prefix, schema_suffix, redis):
+    repo = "acme/ios"
+    files = {"README.md": "# ios\n", ".rig-agent.yaml": "stack: ios\ntestCommand: grep -q dev-e hello.txt\n"}
+    servers = Servers(database_url, redis_url, key_prefix, schema_suffix, redis)
+    async with conductor_with_agents(tmp_path, servers, agents=(), agent_env={}, chaos=CALM,
+                                     repos={repo: files}) as (system, sandbox):
+        number = await label(sandbox, repo, "Say hello on iOS")
+        names = Names(key_prefix)
+        identity = await agent_identity(redis, names, redis_url, "ibuild-e", KEYS[0], system.url("edge"))
+        env = {"RIG_REDIS_URL": redis_url, "RIG_KEY_PREFIX": key_prefix, "RIG_DATA_DIR": str(tmp_path / "ibuild"),
+               "RIG_AGENT_PROVIDER": "scripted", "RIG_AGENT_TRANSCRIPT": str(dev_transcript(tmp_path)),
+               "RIG_AGENT_IDLE_EXIT_S": "6", "RIG_AGENT_BLOCK_S": "0.5", **github_env(sandbox), **identity}
+
+        log = await run_agent("ibuild-e", env=env)
+
+        pulls = await open_pulls(sandbox, repo)
+        assert f"took {repo}#{number}" in log
+        assert len(pulls) == 1 and pulls[0][1].startswith(f"Closes #{number}")
+        work = await get_json(f"{system.url('edge')}/api/work-items/{repo}/{number}", admin_token())
+        assert work["state"] in {"PR_OPEN", "IN_REVIEW"}
+        assert await redis.exists(names.assignments("ibuild-e")) == 0  # pulled over HTTP, never streamed

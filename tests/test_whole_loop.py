@@ -6,27 +6,21 @@ merged → ISSUE_DONE; the event store then holds every fact and decision of the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
-from github_sandbox_support import CHAOS_SEED, SECRET, Sandbox, eventually, sandbox_process
-from system_support import KEYS, admin_token, build, whole_log
+from github_sandbox_support import CHAOS_SEED, Sandbox, eventually
+from loop_support import Servers, conductor_with_agents, label, stored_events
 
-from rig_contracts import Names
 from rig_supervisor.harness import System
-from rig_supervisor.local import agent_identity, sandbox_credentials
 from rig_testing.model_script import Say, Shell, Step, Tokens
 
 pytestmark = pytest.mark.slow
 
 REPO = "acme/loop"
-SERVICES = ["sandbox", "ingest", "router", "merger", "eventstore", "edge"]
+FILES = {"README.md": "# loop\n", ".rig-agent.yaml": "stack: python\ntestCommand: grep -q dev-e hello.txt\n"}
 AGENTS = ("dev-e-python", "review-e")
 FIX_MARKER = "addressed the review"
 DEV_NEW: list[Step] = [Shell("printf 'hello from dev-e\\n' > hello.txt", Tokens(input=1500, output=60, cache_read=2000,
@@ -65,38 +59,6 @@ def sonnet_cost(usage: dict[str, int]) -> Decimal:
             + usage["cache_read_tokens"] * SONNET["cache_read"]) / 1_000_000
 
 
-@contextlib.asynccontextmanager
-async def loop_system(tmp_path: Path, chaos: dict[str, str], claude: str, model_url: str, *, database_url: str,
-                      redis_url: str, key_prefix: str, schema_suffix: str,
-                      redis: Any) -> AsyncIterator[tuple[System, Sandbox]]:
-    """The sandbox as a process, then every service and the edge under the supervisor, agents woken on demand."""
-    agent_env = {"RIG_AGENT_PROVIDER": "claude", "RIG_AGENT_EXECUTABLE": claude, "RIG_AGENT_MODEL": "claude-sonnet-4-5",
-                 "RIG_AGENT_PROVIDER_BASE_URL": model_url, "ANTHROPIC_API_KEY": "sk-test-whole-loop",
-                 "RIG_AGENT_SKIP_PERMISSIONS": "true", "RIG_AGENT_IDLE_EXIT_S": "3", "RIG_AGENT_BLOCK_S": "0.2",
-                 "RIG_AGENT_HEARTBEAT_S": "2", "HOME": str(tmp_path / "home")}
-    system = build(SERVICES[1:], database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
-                   schema_suffix=schema_suffix, folder=tmp_path, agents=AGENTS,
-                   agent_command=["python", "-m", "rig_agent", "--agent", "{agent}"])
-    hook = f"{system.url('edge')}/webhooks/github"
-    async with sandbox_process(tmp_path / "sandbox", None, RIG_SANDBOX_WEBHOOK_URL=hook, **chaos) as sandbox:
-        await sandbox.post("/repos", {"owner": "acme", "name": "loop",
-                                      "files": {"README.md": "# loop\n", ".rig-agent.yaml":
-                                                "stack: python\ntestCommand: grep -q dev-e hello.txt\n"}})
-        system.plan.env |= await sandbox_credentials(sandbox.url) | agent_env | {
-            "RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_INGEST_SWEEP_INTERVAL_S": "1",
-            "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3", "RIG_MERGER_UNKNOWN_FIRST_S": "0.2"}
-        names = Names(key_prefix)
-        system.plan.agent_env = {agent: await agent_identity(redis, names, redis_url, agent, KEYS[0],
-                                                             system.url("edge")) for agent in AGENTS}
-        async with system:
-            yield system, sandbox
-
-
-async def stored_events(system: System) -> list[dict[str, Any]]:
-    """Every event in the event store, in the order it arrived."""
-    return [entry["event"] for entry in await whole_log(system.url("eventstore"), admin_token())]
-
-
 async def keep_checks_pending_until_approved(sandbox: Sandbox, system: System, number: int) -> None:
     """CI as a test stands it in: `ci` in progress on every head of the PR, green once its head is approved."""
     seen: set[str] = set()
@@ -121,11 +83,13 @@ async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_cli
                                                      redis_url, key_prefix, schema_suffix, redis):
     fake_anthropic.script = DEV_NEW
     fake_anthropic.by_prompt = SCRIPTS
-    async with loop_system(tmp_path, chaos, str(coding_clis.claude), fake_anthropic.url, database_url=database_url,
-                           redis_url=redis_url, key_prefix=key_prefix, schema_suffix=schema_suffix,
-                           redis=redis) as (system, sandbox):
-        number = int((await sandbox.post(f"/repos/{REPO}/issues", {"title": "Say hello"}))["number"])
-        await sandbox.control.post(f"/_sandbox/repos/{REPO}/issues/{number}/labels", json={"labels": ["agent-ready"]})
+    claude = {"RIG_AGENT_PROVIDER": "claude", "RIG_AGENT_EXECUTABLE": str(coding_clis.claude),
+              "RIG_AGENT_MODEL": "claude-sonnet-4-5", "RIG_AGENT_PROVIDER_BASE_URL": fake_anthropic.url,
+              "ANTHROPIC_API_KEY": "sk-test-whole-loop", "RIG_AGENT_SKIP_PERMISSIONS": "true"}
+    servers = Servers(database_url, redis_url, key_prefix, schema_suffix, redis)
+    async with conductor_with_agents(tmp_path, servers, agents=AGENTS, agent_env=claude, chaos=chaos,
+                                     repos={REPO: FILES}) as (system, sandbox):
+        number = await label(sandbox, REPO, "Say hello")
         ci = asyncio.create_task(keep_checks_pending_until_approved(sandbox, system, number))
 
         async def done() -> bool:

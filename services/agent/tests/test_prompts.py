@@ -2,7 +2,7 @@
 
 import pytest
 
-from rig_agent.prompts import VerdictError, dev_prompt, parse_verdict, review_prompt
+from rig_agent.prompts import VerdictError, dev_prompt, escalation_in, parse_verdict, review_prompt
 
 
 def test_an_approval_is_read_from_the_last_json_block():
@@ -33,3 +33,10 @@ def test_untrusted_text_cannot_end_its_fence():
 def test_the_review_prompt_demands_the_verdict_block():
     prompt = review_prompt("acme/app", 4, "t", "b", "diff --git a/x b/x")
     assert "```json" in prompt and "request_changes" in prompt
+
+
+def test_an_escalation_line_hands_the_work_to_people():
+    assert escalation_in("I looked.\nESCALATE: needs the production database password\n") == \
+        "needs the production database password"
+    assert escalation_in("Nothing to ESCALATE: here, done.") is None
+    assert "ESCALATE:" in dev_prompt("acme/app", 1, "t", "b")

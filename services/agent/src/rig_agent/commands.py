@@ -10,6 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "SHELL", "TERM")
+"""All a repository's commands get of the agent's environment: never its token or model keys (the commands
+come from the repository, so they are as untrusted as its issues)."""
+
 LineSink = Callable[[str], Awaitable[None]]
 """Where each output line goes (the run's live log)."""
 
@@ -32,12 +36,12 @@ class CommandResult:
         return self.exit_code == 0 and not self.timed_out
 
 
-async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s: float,
-                      env: dict[str, str] | None = None) -> CommandResult:
+async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s: float) -> CommandResult:
     """Run `command` in a shell in its own process group; a timeout kills the whole group."""
+    env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ} | {"CI": "true"}
     process = await asyncio.create_subprocess_shell(
         command, cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True, env={**os.environ, **(env or {})})
+        start_new_session=True, env=env)
     tail = ""
 
     async def pump() -> None:

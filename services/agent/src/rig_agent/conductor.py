@@ -16,12 +16,12 @@ class ConductorError(RuntimeError):
 
 
 class Conductor:
-    """A small client of the edge: events, with the agent's bearer token."""
+    """A small client of the edge with the agent's bearer token: events, merge requests (and `http` for more)."""
 
     def __init__(self, base_url: str, token: str | None, *, timeout_s: float = 10.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         headers = {"authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s,
+        self.http = httpx.AsyncClient(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s,
                                        transport=transport)
 
     async def event(self, type_: str, subject: str, data: Mapping[str, Any], *, key: str | None = None,
@@ -41,9 +41,9 @@ class Conductor:
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         try:
-            response = await self._http.post(path, json=body)
+            response = await self.http.post(path, json=body)
         except httpx.HTTPError as error:
-            raise ConductorError(f"cannot reach the conductor at {self._http.base_url}{path}: {error}; "
+            raise ConductorError(f"cannot reach the conductor at {self.http.base_url}{path}: {error}; "
                                  "check RIG_AGENT_CONDUCTOR_URL") from error
         if response.status_code in (401, 403):
             raise ConductorError(f"the conductor refused {path} ({response.status_code}: {response.text[:200]}); "
@@ -55,4 +55,4 @@ class Conductor:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self.http.aclose()

@@ -10,7 +10,7 @@ from pathlib import Path
 from rig_agent.assignment import Assignment
 from rig_agent.commands import CommandResult, run_command
 from rig_agent.conductor import Conductor
-from rig_agent.prompts import dev_prompt
+from rig_agent.prompts import dev_prompt, escalation_in
 from rig_agent.providing import ProviderSetup, Totals, run_provider
 from rig_agent.runs import RunRecord
 from rig_agent.sessions import Sessions
@@ -123,6 +123,8 @@ class DevRun:
                                             None)
             if result.is_error:
                 raise EscalationError(f"the provider gave up ({result.stop_reason}): {result.final_text[-500:]}")
+            if (reason := escalation_in(result.final_text)) is not None:
+                raise EscalationError(f"the provider asked for a person: {reason}")
             if result.session_id:
                 session = result.session_id
                 await sessions.put(self.a.repo, self.a.number, session)

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
 from prometheus_client import Counter, Gauge
 from redis.exceptions import RedisError
 
 from rig_agent.assignment import Assignment
 from rig_agent.busy import BusyMarker, every
-from rig_agent.stream import AssignmentStream
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,33 @@ class Worker(Protocol):
 
     async def give_up(self, assignment: Assignment, reason: str) -> None:
         """Hand an assignment that kept failing back to people (ISSUE_ESCALATED)."""
+
+
+class Source(Protocol):
+    """Where assignments come from: the pool's stream (rig_agent.stream) or the pull API (rig_agent.pull)."""
+
+    key: str
+
+    async def join(self) -> None:
+        """Get ready to take work."""
+
+    async def take(self, block_ms: int) -> Assignment | None:
+        """The next assignment, waiting up to `block_ms` for one."""
+
+    async def keep_claimed(self, entry_id: str) -> None:
+        """Say again that this agent still holds the assignment."""
+
+    async def ack(self, entry_id: str) -> None:
+        """The assignment is finished."""
+
+    async def abandon(self, entry_id: str) -> None:
+        """The assignment failed here: leave it to be tried again."""
+
+    async def take_wake_entry(self) -> None:
+        """Remove the wake entry of an assignment taken for the first time."""
+
+    async def drop_stale_wake_entries(self) -> int:
+        """Drop wake entries with no work behind them; how many."""
 
 
 class Presence(Protocol):
@@ -54,7 +81,7 @@ class LoopTimes:
 class AgentLoop:
     """Takes one assignment at a time from its pool and keeps it claimed and the pool marked busy while working."""
 
-    def __init__(self, agent: str, stream: AssignmentStream, busy: BusyMarker, worker: Worker,
+    def __init__(self, agent: str, stream: Source, busy: BusyMarker, worker: Worker,
                  presence: Presence, times: LoopTimes) -> None:
         self.agent = agent
         self._stream = stream
@@ -76,7 +103,7 @@ class AgentLoop:
         while not self._stopping.is_set():
             try:
                 assignment = await self._stream.take(block_ms)
-            except (RedisError, OSError) as error:
+            except (RedisError, OSError, httpx.HTTPError) as error:
                 log.warning("cannot read %s (%s); retrying", self._stream.key, error)
                 await asyncio.sleep(self._times.block_s)
                 continue
@@ -120,6 +147,7 @@ class AgentLoop:
                     log.exception("assignment %s for %s failed; it will be retried", assignment.entry_id,
                                   assignment.subject)
                     FINISHED.labels(self.agent, "failed").inc()
+                    await self._stream.abandon(assignment.entry_id)
                     return
         await self._stream.ack(assignment.entry_id)
         FINISHED.labels(self.agent, outcome).inc()

@@ -30,7 +30,21 @@ def dev_prompt(repo: str, number: int, title: str, body: str, *, feedback: str =
     checks = " and ".join(f"`{c}`" for c in (build_command, test_command) if c)
     parts.append("Make the change in the files of this repository. Do not commit or push: that is done for you."
                  + (f" Make sure {checks} pass." if checks else ""))
+    parts.append(f"If the task cannot be done as asked (it needs a person, access you lack, or a decision), change "
+                 f"nothing and end with one line `{ESCALATE} <why>`.")
     return "\n\n".join(parts)
+
+
+ESCALATE = "ESCALATE:"
+"""The phrase with which a provider hands the work back to people."""
+
+_ESCALATION = re.compile(rf"^\s*{ESCALATE}\s*(\S.*)$", re.MULTILINE)
+
+
+def escalation_in(text: str) -> str | None:
+    """The reason of an `ESCALATE: <why>` line in the provider's answer, if it has one."""
+    found = _ESCALATION.search(text)
+    return found.group(1).strip() if found else None
 
 
 VERDICT_FORMAT = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ class RunRecord:
     """Reports one run of an agent on one assignment: its steps through the conductor, its lines through Valkey."""
 
     def __init__(self, conductor: Conductor, client: aioredis.Redis, names: Names, agent: str,
-                 assignment: Assignment) -> None:
+                 assignment: Assignment, redact: Callable[[str], str]) -> None:
         self.run_id = str(uuid.uuid4())
         self._conductor = conductor
         self._client = client
@@ -34,6 +35,7 @@ class RunRecord:
         self._agent = agent
         self._assignment = assignment
         self._steps = 0
+        self._redact = redact
 
     def _item(self) -> dict[str, Any]:
         return {"repo": self._assignment.repo, "number": self._assignment.number}
@@ -48,7 +50,8 @@ class RunRecord:
                    cost_usd: float | None = None) -> None:
         """RUN_STEP for one phase (clone, tools, provider, build, test, push, review …)."""
         self._steps += 1
-        data = {"run_id": self.run_id, "step": step, "status": status, "detail": detail[-2000:], "turns": turns,
+        data = {"run_id": self.run_id, "step": step, "status": status, "detail": self._redact(detail[-2000:]),
+                "turns": turns,
                 "usage": (usage or Usage()).model_dump(), "cost_usd": cost_usd}
         await self._conductor.event("RUN_STEP", self._assignment.subject, data,
                                     key=f"run:{self.run_id}:step:{self._steps}")
@@ -60,7 +63,8 @@ class RunRecord:
                                     key=f"run:{self.run_id}:finished")
 
     async def line(self, message: str, level: str = "info") -> None:
-        """One output line (already redacted) onto `runlogs` and `logs:{agent}`; a Valkey hiccup loses only it."""
+        """One output line, secrets redacted, onto `runlogs` and `logs:{agent}`; a Valkey hiccup loses only it."""
+        message = self._redact(message)
         entry: dict[Any, Any] = {
             "agentId": self._agent, "runId": self.run_id, "ts": datetime.now(UTC).isoformat(), "level": level,
             "message": message, "repo": self._assignment.repo, "issueNumber": str(self._assignment.number or "")}

@@ -13,9 +13,10 @@ import redis.asyncio as aioredis
 from rig_agent.busy import BusyMarker
 from rig_agent.conductor import Conductor
 from rig_agent.dev import DevContext, DevOptions
-from rig_agent.loop import AgentLoop, LoopTimes, Worker
+from rig_agent.loop import AgentLoop, LoopTimes, Source, Worker
 from rig_agent.presence import Heartbeat
 from rig_agent.providing import ProviderSetup
+from rig_agent.pull import PullSource
 from rig_agent.review import ReviewContext
 from rig_agent.sessions import Sessions
 from rig_agent.settings import AgentSettings
@@ -27,9 +28,12 @@ from rig_providers.claude import ClaudeOptions, ClaudeProvider
 from rig_providers.codex import CodexOptions, CodexProvider
 from rig_providers.model import Limits
 from rig_providers.provider import Provider
+from rig_providers.redact import Redactor
 from rig_providers.scripted import ScriptedProvider
 
 REVIEWER = "review-e"
+PULL_AGENTS = frozenset({"ibuild-e"})
+"""Pools that ask the conductor for work over HTTP (they may run where Valkey is not reachable, e.g. a Mac)."""
 
 
 def make_provider(settings: AgentSettings, work_dir: Path) -> Provider:
@@ -87,7 +91,8 @@ async def agent_process(agent: str, settings: AgentSettings) -> AsyncIterator[Ag
     setup = ProviderSetup(make_provider(settings, work_dir), settings.agent_model,
                           Limits(settings.agent_max_turns, settings.agent_max_seconds, settings.agent_max_cost_usd),
                           provider_secrets(settings), book if book is not None and book.is_dir() else None)
-    reporting = Reporting(agent, conductor, client, names)
+    redact = Redactor([*setup.secrets.values(), *([token] if token else [])])
+    reporting = Reporting(agent, conductor, client, names, redact)
     worker: Worker
     if agent == REVIEWER:
         worker = ReviewWorker(reporting, ReviewContext(agent, github, conductor, setup, work_dir))
@@ -96,15 +101,15 @@ async def agent_process(agent: str, settings: AgentSettings) -> AsyncIterator[Ag
                              tool_install=settings.agent_tool_install)
         worker = DevWorker(reporting, DevContext(agent, github, conductor, Sessions(client, names), setup, options))
     consumer = settings.agent_consumer or f"{agent}@{socket.gethostname()}"
-    stream = AssignmentStream(client, names, agent, consumer,
-                              reclaim_idle_ms=int(settings.agent_reclaim_idle_s * 1000))
+    source: Source = PullSource(conductor.http, agent) if agent in PULL_AGENTS else AssignmentStream(
+        client, names, agent, consumer, reclaim_idle_ms=int(settings.agent_reclaim_idle_s * 1000))
     busy = BusyMarker(client, names.busy(agent), consumer, settings.agent_busy_ttl_s)
     heartbeat = Heartbeat(conductor, agent, setup.provider.name, settings.agent_heartbeat_s)
     times = LoopTimes(block_s=settings.agent_block_s,
                       idle_exit_s=None if settings.agent_cluster else settings.agent_idle_exit_s,
                       reclaim_idle_s=settings.agent_reclaim_idle_s, max_deliveries=settings.agent_max_deliveries)
     try:
-        yield AgentProcess(agent, AgentLoop(agent, stream, busy, worker, heartbeat, times), heartbeat)
+        yield AgentProcess(agent, AgentLoop(agent, source, busy, worker, heartbeat, times), heartbeat)
     finally:
         await conductor.aclose()
         await github.aclose()

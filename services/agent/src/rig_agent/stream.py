@@ -93,6 +93,9 @@ class AssignmentStream:
         """The assignment is finished (done, or handed back to people): no one takes it again."""
         await self._client.xack(self.key, GROUP, entry_id)
 
+    async def abandon(self, entry_id: str) -> None:
+        """Leave the entry pending: after the reclaim idle time it is delivered again, counted by XPENDING."""
+
     async def take_wake_entry(self) -> None:
         """Remove one wake entry, as each assignment taken for the first time does (DESIGN.md section 3)."""
         await self._client.lpop(self.signal_key)

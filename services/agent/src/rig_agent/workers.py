@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -23,14 +24,16 @@ class Reporting:
     conductor: Conductor
     client: aioredis.Redis
     names: Names
+    redact: Callable[[str], str]
+    """Takes the agent's token and model keys out of anything reported."""
 
     def record(self, assignment: Assignment) -> RunRecord:
         """A new run's record."""
-        return RunRecord(self.conductor, self.client, self.names, self.agent, assignment)
+        return RunRecord(self.conductor, self.client, self.names, self.agent, assignment, self.redact)
 
     async def escalate(self, assignment: Assignment, reason: str) -> None:
         """ISSUE_ESCALATED for the item, keyed so that a retried report is one event."""
-        data = {"repo": assignment.repo, "number": assignment.number, "reason": reason[:2000]}
+        data = {"repo": assignment.repo, "number": assignment.number, "reason": self.redact(reason[:2000])}
         await self.conductor.event("ISSUE_ESCALATED", assignment.subject, data,
                                    key=f"escalated:{assignment.subject}:{assignment.entry_id}")
 
@@ -48,7 +51,7 @@ class DevWorker:
         run = DevRun(self.ctx, record, assignment)
         started = time.monotonic()
         data = {"repo": assignment.repo, "number": assignment.number, "agent": self.ctx.agent, "branch": run.branch,
-                "assignment_id": assignment.field("assignment_id") or assignment.entry_id}
+                "assignment_id": assignment.field("assignmentId") or assignment.entry_id}
         await self.ctx.conductor.event("WORK_STARTED", assignment.subject, data,
                                        key=f"work-started:{assignment.subject}:{assignment.entry_id}")
         await record.started(self.ctx.setup.provider.name, self.ctx.setup.model)
