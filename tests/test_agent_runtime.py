@@ -225,6 +225,11 @@ async def test_a_killed_agents_run_is_finished_by_the_next_process_with_one_pr(
     os.killpg(first.pid, 9)
     await first.wait()
 
+    async def lapsed() -> bool:
+        return not await redis.exists(names.busy("dev-e-python"))
+
+    await eventually(lapsed, timeout=10, what="busy:dev-e-python to lapse after its agent was killed")
+
     quick = base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python", ["events:write"],
                      dev_transcript(tmp_path, wait_s=0)) | {"RIG_AGENT_CONSUMER": "second",
                                                                    "RIG_AGENT_RECLAIM_IDLE_S": "1"}
