@@ -69,9 +69,12 @@ class Conductor:
         return int(await self.redis.llen(self.names.signal(agent)))
 
     async def work_item(self, repo: str, number: int) -> dict[str, Any]:
-        async with httpx.AsyncClient(timeout=10) as http:
-            answer = await http.get(f"{self.system.url('router')}/api/work-items/{repo}/{number}",
-                                    headers={"Authorization": f"Bearer {admin_token()}"})
+        try:
+            async with httpx.AsyncClient(timeout=10) as http:
+                answer = await http.get(f"{self.system.url('router')}/api/work-items/{repo}/{number}",
+                                        headers={"Authorization": f"Bearer {admin_token()}"})
+        except httpx.HTTPError:  # the router is being restarted
+            return {}
         return dict(answer.json()) if answer.status_code == 200 else {}
 
     async def state_is(self, repo: str, number: int, state: str) -> bool:

@@ -42,3 +42,28 @@ async def test_a_labeled_issue_gives_one_assignment_one_signal_one_event(
         assert item["state"] == "ASSIGNED" and [a["agent"] for a in item["assignments"]] == ["dev-e-python"]
         if point is not None:
             assert rig.system.restarts("router") >= 2, "armed once, then killed at the point"
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("point", ["router.after_commit", "router.after_comment"])
+async def test_a_broken_config_gets_one_comment_when_the_router_dies_around_it(
+        point, tmp_path, database_url, redis_url, key_prefix, schema_suffix, redis):
+    async with conductor(tmp_path, database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
+                         schema_suffix=schema_suffix, redis=redis) as rig:
+        await rig.sandbox.post("/repos", {"owner": "acme", "name": "shop",
+                                          "files": {".rig-agent.yaml": "stack: cobol\n"}})
+        await arm(rig.system, "router", point)
+        number = await rig.issue(REPO, "Port it")
+        await disarm_after_fault(rig.system, "router")
+
+        async def bodies() -> list[str]:
+            found: list[str] = await rig.roles.conductor.run(
+                lambda gh: [c.body for c in gh.get_repo(REPO).get_issue(number).get_comments()])
+            return found
+        await eventually(bodies, within_s=60, what="the comment")
+        await eventually(lambda: rig.state_is(REPO, number, "BLOCKED"), within_s=60, what="BLOCKED")
+        await rig.settle()
+        [comment] = await bodies()
+        assert "'cobol' is not a stack" in comment
+        assert (await rig.kinds(f"{REPO}#{number}"))["ISSUE_BLOCKED"] == 1
+        assert await rig.assignments("dev-e-base") == []

@@ -48,7 +48,7 @@ def create_app(settings: RouterSettings | None = None, github_settings: GitHubSe
         return Router(kit, source, emitter, poster, Limits(settings.router_pool_limits, settings.router_repo_limit))
 
     async def post_comments(kit: ServiceKit) -> None:
-        await poster.run(kit.pool)
+        await poster.run(kit.pool, kit.faults)
 
     async def expire_leases(kit: ServiceKit) -> None:
         emitter = Emitter(kit.names, settings.router_maintainers, settings.router_config_path)

@@ -19,6 +19,7 @@ from prometheus_client import Counter
 
 from rig_github import GitHubClient, GitHubError
 from rig_router.emit import Comment
+from rig_service.faults import NO_FAULTS, FaultPoints
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class CommentPoster:
         """Post soon: a transaction just committed comments."""
         self._wake.set()
 
-    async def post_pending(self, pool: asyncpg.Pool) -> int:
+    async def post_pending(self, pool: asyncpg.Pool, faults: FaultPoints = NO_FAULTS) -> int:
         """Post what is pending now; return how many were posted (or found posted already)."""
         async with pool.acquire() as conn:
             rows = await conn.fetch("SELECT key, repo, number, body FROM comments WHERE posted_at IS NULL "
@@ -77,18 +78,19 @@ class CommentPoster:
                                        row["key"], str(error)[:2000])
                 continue
             POSTED.labels("posted" if result.posted else "found").inc()
+            faults.reach("router.after_comment")
             async with pool.acquire() as conn:
                 await conn.execute("UPDATE comments SET posted_at = now(), url = $2, attempts = attempts + 1 "
                                    "WHERE key = $1", row["key"], result.html_url)
             done += 1
         return done
 
-    async def run(self, pool: asyncpg.Pool) -> None:
+    async def run(self, pool: asyncpg.Pool, faults: FaultPoints = NO_FAULTS) -> None:
         """Post pending comments for the service's lifetime; closes the GitHub client when cancelled."""
         try:
             while True:
                 try:
-                    await self.post_pending(pool)
+                    await self.post_pending(pool, faults)
                 except (OSError, asyncpg.PostgresError) as error:
                     log.warning("posting comments failed (%s); retrying in %.0fs", error, self._retry_s)
                 self._wake.clear()
