@@ -176,3 +176,13 @@ async def test_work_items_learnings_and_bad_requests(router, run_id):
     found = (await router.http.get(f"/api/repo-learnings?repo=acme/l-{run_id}", headers=auth)).json()
     assert [(x["key"], x["value"], x["agentId"]) for x in found["learnings"]] == [
         ("test-command", "npm test -- --ci", "dev-e-node")]
+
+
+async def test_a_config_that_cannot_be_read_blocks_with_an_explanation(router, sandbox, run_id, conductor):
+    repo = make_repo(sandbox, f"dir-{run_id}", {".rig-agent.yaml/stack": "python\n"})  # a folder, not a file
+    issue = Issue(repo, open_issue(sandbox, repo))
+    await publish(router.redis, router.names, issue.approved())
+    [blocked] = await eventually(lambda: events_of(router.redis, router.names, "ISSUE_BLOCKED"), what="ISSUE_BLOCKED")
+    assert "could not be read from the default branch" in blocked.data.reason
+    [body] = await eventually(lambda: comments(conductor, repo, issue.number), what="the comment")
+    assert "is a directory" in body

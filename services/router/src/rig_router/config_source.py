@@ -12,7 +12,7 @@ import time
 import asyncpg
 from prometheus_client import Counter
 
-from rig_github import GitHubClient
+from rig_github import GitHubClient, GitHubError, RateLimitedError, UnavailableError
 from rig_router.config import ConfigReading, RepoConfig, parse
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,16 @@ class ConfigSource:
         if self.github is None:
             READS.labels("no github").inc()
             return ConfigReading(RepoConfig())
-        found = await self.github.get_file(repo, self.path)
+        try:
+            found = await self.github.get_file(repo, self.path)
+        except (UnavailableError, RateLimitedError):
+            raise  # passing: the batch is retried
+        except GitHubError as error:
+            # Lasting (no access, bad request): an explanation on the issue beats retrying until dead-lettered.
+            READS.labels("unreadable").inc()
+            return ConfigReading(None, (f"`{self.path}` could not be read from the default branch of {repo} "
+                                        f"({error}); check that the conductor's GitHub App is installed on it "
+                                        "with read access to its contents.",))
         if found is None:
             READS.labels("missing").inc()
             return ConfigReading(RepoConfig())
