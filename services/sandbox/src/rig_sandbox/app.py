@@ -31,6 +31,7 @@ from rig_sandbox.api.merges import merges_router
 from rig_sandbox.api.pulls import pulls_router
 from rig_sandbox.api.repos import repos_router
 from rig_sandbox.auth import Auth
+from rig_sandbox.ci import Ci
 from rig_sandbox.context import WEBHOOK_ROLE, Sandbox
 from rig_sandbox.demo import ensure_demo
 from rig_sandbox.errors import install_handlers
@@ -82,6 +83,8 @@ def create_app(settings: SandboxSettings | None = None, *, observers: Sequence[E
     sandbox = Sandbox(settings=settings, root=root, store=store, git=GitRunner(settings.sandbox_git_concurrency),
                       sink=FanOut([dispatcher, recent, *observers]), urls=Urls.of(settings.sandbox_public_url))
     auth = Auth(sandbox)
+    ci = Ci(sandbox)
+    sandbox.pull_hooks.append(ci.on_pull)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -90,8 +93,10 @@ def create_app(settings: SandboxSettings | None = None, *, observers: Sequence[E
         try:
             if settings.sandbox_demo:
                 await ensure_demo(sandbox)
+            ci.resume()
             yield
         finally:
+            await ci.stop()  # before the dispatcher: nothing left running, no event after it stopped
             await dispatcher.stop()
 
     app = FastAPI(title="rig-conductor sandbox (GitHub stand-in)", lifespan=lifespan,
@@ -117,6 +122,7 @@ def create_app(settings: SandboxSettings | None = None, *, observers: Sequence[E
         app.include_router(router)
     app.state.sandbox = sandbox
     app.state.dispatcher = dispatcher
+    app.state.ci = ci
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from rig_sandbox.sink import EventSink
 from rig_sandbox.store import Store
 from rig_sandbox.urls import Urls
 
+PullHook = Callable[[Repo, int, str], Awaitable[None]]
+"""Called after each `pull_request` event with the repository, the pull request's number and the action."""
+
 WEBHOOK_ROLE: Role = "conductor"
 """The App whose installation webhook payloads name: the conductor's App receives the webhooks."""
 
@@ -33,6 +37,8 @@ class Sandbox:
     git: GitRunner
     sink: EventSink
     urls: Urls
+    pull_hooks: list[PullHook] = field(default_factory=list)
+    """What else reacts to pull request events inside the sandbox (its CI, as Actions reacts on GitHub)."""
     _locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
     @property

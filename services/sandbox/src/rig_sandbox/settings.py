@@ -35,3 +35,18 @@ class SandboxSettings(WebhookSettings, CommonSettings):
     sandbox_git_concurrency: int = Field(
         default=8, ge=1, description="How many git processes the sandbox runs at once; more wait their turn."
     )
+    sandbox_ci: list[str] | None = Field(
+        default=None,
+        description="Repositories (`owner/name`, a JSON list) whose pull requests get the sandbox's stand-in for "
+                    "GitHub Actions: a `ci` check run on each new head, running `testCommand` from the head's "
+                    "`.rig-agent.yaml`. Unset: the demo repository when RIG_SANDBOX_DEMO is on, none otherwise.",
+    )
+    sandbox_ci_timeout_s: float = Field(
+        default=600.0, gt=0,
+        description="Longest a `ci` run's test command may take; then its processes are killed and the check "
+                    "run concludes `timed_out`.",
+    )
+    sandbox_ci_concurrency: int = Field(
+        default=2, ge=1, description="How many `ci` runs execute at once; more wait their turn.",
+    )
+

@@ -97,6 +97,27 @@ async def create_check_run(sandbox: Sandbox, repo: Repo, app: AppRecord, sender:
     return shown
 
 
+async def complete_check_run(sandbox: Sandbox, repo: Repo, run: CheckRun, sender: Account, *, conclusion: str,
+                             title: str | None, summary: str | None) -> None:
+    """Complete `run`, as `PATCH …/check-runs/{id}` with a conclusion does.
+
+    Sends `check_run.completed`, then `check_suite.completed` once every latest run of its suite is done.
+    """
+    if conclusion not in CONCLUSIONS:
+        raise validation_failed("CheckRun", "conclusion", "invalid")
+    stamp = now_iso()
+    run.status, run.conclusion, run.completed_at = "completed", conclusion, stamp
+    run.title, run.summary = title, summary
+    suite = next(suite for suite in repo.check_suites if suite.id == run.suite_id)
+    suite.updated_at = stamp
+    sandbox.emit("check_run", repo, sender,
+                 {"action": "completed", "check_run": await _run_payload(sandbox, repo, run)})
+    if suite_outcome([each for each in repo.check_runs if each.suite_id == suite.id])[0] == "completed":
+        sandbox.emit("check_suite", repo, sender,
+                     {"action": "completed", "check_suite": await suite_json(sandbox, repo, suite)})
+    await sandbox.store.save()
+
+
 async def _run_payload(sandbox: Sandbox, repo: Repo, run: CheckRun) -> dict[str, Any]:
     """A check run as webhooks carry it: with its whole check suite."""
     suite = next(suite for suite in repo.check_suites if suite.id == run.suite_id)

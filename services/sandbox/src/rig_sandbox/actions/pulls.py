@@ -100,3 +100,5 @@ async def emit_pull(sandbox: Sandbox, repo: Repo, number: int, action: str, send
     payload = {"action": action, "number": number,
                "pull_request": await full_json(sandbox, repo, issue, pull, mergeability=False), **extra}
     sandbox.emit("pull_request", repo, sender, payload)
+    for hook in sandbox.pull_hooks:
+        await hook(repo, number, action)
