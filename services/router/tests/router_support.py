@@ -16,7 +16,16 @@ import redis.asyncio as aioredis
 from rig_bus import Outgoing, Publisher
 from rig_bus.messages import decode_fields
 from rig_contracts import Envelope, Names, event_from_json
-from rig_contracts.catalogue import IssueApprovedEvent, IssueUnapprovedEvent, PrCreatedEvent, ReviewDisputedEvent
+from rig_contracts.catalogue import (
+    IssueApprovedEvent,
+    IssueUnapprovedEvent,
+    MergeBlockedEvent,
+    MergeRequestedEvent,
+    PrCreatedEvent,
+    PrUpdatedEvent,
+    ReviewDisputedEvent,
+    ReviewPassedEvent,
+)
 from rig_github import GitHubClient, GitHubSettings
 from rig_identity import generate_keypair, mint
 
@@ -61,6 +70,26 @@ class Issue:
         return ReviewDisputedEvent.of(source="ingest", subject=self.subject, key=f"review:{self.repo}#{pr}:{review_id}",
                                       data={"repo": self.repo, "pr_number": pr, "review_id": review_id,
                                             "commit_id": head, "reviewer": "review-e", "feedback": feedback})
+
+
+    def passed(self, pr: int, review_id: int, head: str = SHA_A) -> ReviewPassedEvent:
+        return ReviewPassedEvent.of(source="ingest", subject=self.subject, key=f"review:{self.repo}#{pr}:{review_id}",
+                                    data={"repo": self.repo, "pr_number": pr, "review_id": review_id,
+                                          "commit_id": head, "reviewer": "review-e"})
+
+    def pr_updated(self, pr: int, head: str, before: str) -> PrUpdatedEvent:
+        return PrUpdatedEvent.of(source="ingest", subject=self.subject, key=f"pr-head:{self.repo}#{pr}:{head}",
+                                 data={"repo": self.repo, "pr_number": pr, "head_sha": head, "before_sha": before})
+
+    def merge_requested(self, pr: int, head: str = SHA_A) -> MergeRequestedEvent:
+        return MergeRequestedEvent.of(source="merger", subject=self.subject, key=f"merge:{self.repo}#{pr}:{head}",
+                                      data={"repo": self.repo, "pr_number": pr, "head_sha": head,
+                                            "requested_by": "agent:review-e"})
+
+    def merge_blocked(self, pr: int, reason: str, detail: str, n: int, head: str = SHA_A) -> MergeBlockedEvent:
+        return MergeBlockedEvent.of(source="merger", subject=self.subject, key=f"blocked:{self.repo}#{pr}:{n}",
+                                    data={"repo": self.repo, "pr_number": pr, "reason": reason, "detail": detail,
+                                          "head_sha": head})
 
 
 def again(event: Envelope) -> Envelope:

@@ -186,3 +186,26 @@ async def test_a_config_that_cannot_be_read_blocks_with_an_explanation(router, s
     assert "could not be read from the default branch" in blocked.data.reason
     [body] = await eventually(lambda: comments(conductor, repo, issue.number), what="the comment")
     assert "is a directory" in body
+
+
+async def test_a_merge_blocked_by_failing_checks_goes_back_to_dev_with_them_then_escalates(router, run_id):
+    issue, names = Issue(f"acme/ci-{run_id}", 8), router.names
+    heads = [c * 40 for c in "abcde"]
+    await publish(router.redis, names, issue.approved(), issue.pr_created(12, heads[0]), issue.passed(12, 1, heads[0]),
+                  issue.merge_requested(12, heads[0]))
+    failing = "ci: failure (2 tests failed: test_cart_total, test_empty_cart)"
+    for attempt in (1, 2, 3):
+        head = heads[attempt - 1]
+        await publish(router.redis, names, issue.merge_blocked(12, "checks failed", failing, attempt, head))
+        await eventually(lambda n=attempt: _count(router, names.assignments("dev-e-base"), 1 + n), what="a fix")
+        fix = (await entries(router.redis, names.assignments("dev-e-base")))[-1]
+        assert (fix["reason"], fix["feedback"], fix["branch"], fix["attempt"]) == (
+            "checks failed", f"checks failed: {failing}", "rig/fix", str(1 + attempt))
+        fixed = heads[attempt]
+        await publish(router.redis, names, issue.pr_updated(12, fixed, head), issue.passed(12, 10 + attempt, fixed),
+                      issue.merge_requested(12, fixed))
+    await publish(router.redis, names, issue.merge_blocked(12, "checks failed", failing, 4, heads[3]))
+    [escalated] = await eventually(lambda: events_of(router.redis, names, "ISSUE_ESCALATED"), what="escalation")
+    assert "maxFixAttempts" in escalated.data.reason
+    assert await router.redis.xlen(names.assignments("dev-e-base")) == 4
+    assert await router.redis.xlen(names.assignments("review-e")) == 4, "each fixed head reviewed once"
