@@ -1,5 +1,7 @@
 """The router against real Postgres, Redis and the sandbox: approvals routed once, configs read and explained."""
 
+from collections.abc import Awaitable, Callable
+
 import httpx
 from router_support import SHA_A, Issue, again, comments, entries, events_of, eventually, history, publish
 
@@ -161,6 +163,10 @@ async def _count(router, stream: str, wanted: int) -> bool:
     return await router.redis.xlen(stream) >= wanted
 
 
+def _counter(router, stream: str, wanted: int) -> Callable[[], Awaitable[bool]]:
+    return lambda: _count(router, stream, wanted)
+
+
 async def test_work_items_learnings_and_bad_requests(router, run_id):
     auth = router.token()
     assert (await router.http.get("/api/work-items/acme/none/5", headers=auth)).status_code == 404
@@ -197,7 +203,7 @@ async def test_a_merge_blocked_by_failing_checks_goes_back_to_dev_with_them_then
     for attempt in (1, 2, 3):
         head = heads[attempt - 1]
         await publish(router.redis, names, issue.merge_blocked(12, "checks failed", failing, attempt, head))
-        await eventually(lambda n=attempt: _count(router, names.assignments("dev-e-base"), 1 + n), what="a fix")
+        await eventually(_counter(router, names.assignments("dev-e-base"), 1 + attempt), what="a fix")
         fix = (await entries(router.redis, names.assignments("dev-e-base")))[-1]
         assert (fix["reason"], fix["feedback"], fix["branch"], fix["attempt"]) == (
             "checks failed", f"checks failed: {failing}", "rig/fix", str(1 + attempt))
