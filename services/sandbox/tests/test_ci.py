@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
 from sandbox_support import Sandbox, clone_url, create_repo, git, serving, wait_for
+
+from rig_sandbox.ci.workflow import ci_repositories
+from rig_sandbox.settings import SandboxSettings
 
 CHECKED = "acme/checked"
 CONFIG = "stack: shell\ntestCommand: echo looking for ok.txt; test -f ok.txt\n"
@@ -206,3 +211,11 @@ async def test_the_demo_runs_npm_test(tmp_path):
         failed = await finished(sandbox, "demo/hello", broken["head"]["sha"])
     assert passed["conclusion"] == "success" and passed["output"]["title"] == "`npm test` passed"
     assert failed["conclusion"] == "failure" and "greets by name" in failed["output"]["summary"]
+
+
+def test_ci_repositories_are_full_names(tmp_path):
+    with pytest.raises(ValidationError, match="owner/name"):
+        SandboxSettings(data_dir=str(tmp_path), sandbox_ci=["hello"])
+    assert ci_repositories(SandboxSettings(data_dir=str(tmp_path), sandbox_ci=[" Acme/X "])) == {"acme/x"}
+    assert ci_repositories(SandboxSettings(data_dir=str(tmp_path), sandbox_demo=True)) == {"demo/hello"}
+    assert ci_repositories(SandboxSettings(data_dir=str(tmp_path), sandbox_demo=False)) == set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from rig_sandbox.webhooks.settings import WebhookSettings
 from rig_service.settings import CommonSettings
@@ -50,3 +50,13 @@ class SandboxSettings(WebhookSettings, CommonSettings):
         default=2, ge=1, description="How many `ci` runs execute at once; more wait their turn.",
     )
 
+
+    @field_validator("sandbox_ci")
+    @classmethod
+    def _full_names(cls, value: list[str] | None) -> list[str] | None:
+        """Refuse at start-up a name no repository could have, rather than never running its CI."""
+        for name in value or []:
+            owner, slash, repo = name.strip().partition("/")
+            if not (owner and slash and repo) or "/" in repo:
+                raise ValueError(f"RIG_SANDBOX_CI lists repositories as owner/name, such as demo/hello; not {name!r}")
+        return value

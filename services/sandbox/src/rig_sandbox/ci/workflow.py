@@ -64,7 +64,11 @@ class Ci:
         app = self._sandbox.app(WEBHOOK_ROLE)
         wanted = NewCheckRun(name=CHECK_NAME, head_sha=sha, status="in_progress", external_id=EXTERNAL_ID,
                              title="Running the tests", summary=f"Running `testCommand` from `{CONFIG_FILE}`.")
-        shown = await create_check_run(self._sandbox, repo, app, self._sandbox.who(app.bot_login), wanted)
+        try:
+            shown = await create_check_run(self._sandbox, repo, app, self._sandbox.who(app.bot_login), wanted)
+        except Exception:  # CI that cannot start must not fail the push or the API call that moved the head
+            log.exception("ci could not start on %s@%s", repo.full_name, sha)
+            return
         self._start(repo, next(each for each in repo.check_runs if each.id == shown["id"]))
 
     def resume(self) -> None:
