@@ -55,3 +55,27 @@ def test_the_demo_is_ready_and_everything_survives_a_restart(tmp_path):
     assert [repo["full_name"] for repo in repos] == ["demo/hello"], "the demo is made once"
     assert clone.returncode == 0, clone.stderr
     assert (tmp_path / "clone" / ".rig-agent.yaml").exists()
+
+
+def test_stopping_the_process_kills_the_tests_its_ci_runs(tmp_path):
+    pid_file = tmp_path / "pid"
+    config = f"testCommand: sleep 300 & echo $! > {pid_file}; wait\n"
+    with sandbox_process(tmp_path / "data", RIG_SANDBOX_CI='["acme/slow"]') as url:
+        made = httpx.post(f"{url}/_sandbox/repos", json={"owner": "acme", "name": "slow",
+                                                         "files": {".rig-agent.yaml": config}})
+        assert made.status_code == 201, made.text
+        branch = httpx.post(f"{url}/_sandbox/repos/acme/slow/commits", json={"branch": "work", "files": {"x": "1"}})
+        assert branch.status_code == 201, branch.text
+        token, _apps = token_of(url)
+        opened = httpx.post(f"{url}/repos/acme/slow/pulls", headers={"Authorization": f"token {token}"},
+                            json={"title": "Slow", "head": "work", "base": "main"})
+        assert opened.status_code == 201, opened.text
+        runs = httpx.get(f"{url}/repos/acme/slow/commits/work/check-runs",
+                         headers={"Authorization": f"token {token}"}).json()["check_runs"]
+        assert [(run["name"], run["status"]) for run in runs] == [("ci", "in_progress")]
+        deadline = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            assert time.monotonic() < deadline, "the test command never started"
+            time.sleep(0.05)
+    stat = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z", "killed with the sandbox"
