@@ -1,6 +1,7 @@
 """The router against real Postgres, Redis and the sandbox: approvals routed once, configs read and explained."""
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from router_support import SHA_A, Issue, again, comments, entries, events_of, eventually, history, publish
@@ -59,6 +60,9 @@ async def test_an_approved_python_issue_is_assigned_and_signalled_exactly_once(r
         ("ISSUE_APPROVED", "applied"), ("ISSUE_ASSIGNED", "applied"), ("ISSUE_APPROVED", "duplicate")]
     queue = (await router.http.get("/api/queue", headers=router.token())).json()["agents"]
     assert queue["dev-e-python"]["depth"] == 1 and queue["dev-e-python"]["oldest_age_s"] >= 0
+    metrics = (await router.http.get("/metrics")).text
+    assert 'rig_router_duplicates_total{type="ISSUE_APPROVED"}' in metrics
+    assert 'rig_router_decisions_total{kind="AssignDev"}' in metrics
 
 
 async def _outcomes(settings, router, issue, wanted: list[str]) -> bool:
@@ -153,10 +157,18 @@ async def test_the_dispute_loop_and_a_label_removed_mid_work(router, sandbox, ru
     await publish(router.redis, names, issue.unapproved())
     await eventually(lambda: events_of(router.redis, names, "ISSUE_CANCELLED"), what="ISSUE_CANCELLED")
     await publish(router.redis, names, issue.disputed(7, 101))
+    item = await eventually(lambda: _anomalous(router, issue), what="the late dispute recorded as an anomaly")
+    assert item["state"] == "CANCELLED" and "changes requested while CANCELLED" in item["anomalies"][-1]
+    assert 'rig_router_anomalies_total{type="REVIEW_DISPUTED"}' in (await router.http.get("/metrics")).text
     queue = (await router.http.get("/api/queue", headers=router.token())).json()["agents"]
     assert queue["dev-e-python"]["depth"] == 0 and queue["review-e"]["depth"] == 0
     assert await router.redis.xlen(names.assignments("dev-e-python")) == 2
     assert await router.redis.llen(names.signal("dev-e-python")) == 2
+
+
+async def _anomalous(router, issue: Issue) -> dict[str, Any] | None:
+    item = (await router.http.get(f"/api/work-items/{issue.subject.replace('#', '/')}", headers=router.token())).json()
+    return item if item.get("anomaly_count") else None
 
 
 async def _count(router, stream: str, wanted: int) -> bool:
