@@ -156,3 +156,23 @@ def github_settings(sandbox_url: str) -> GitHubSettings:
     return GitHubSettings(github_api_url=sandbox_url, github_seconds_between_requests=0,
                           github_seconds_between_writes=0, github_retry_backoff_factor=0.1, github_retry_max_wait=5,
                           **values)
+
+
+def make_repo(sandbox: str, name: str, files: dict[str, str]) -> str:
+    """A sandbox repository `acme/{name}` with one first commit of `files`."""
+    answer = httpx.post(f"{sandbox}/_sandbox/repos", json={"owner": "acme", "name": name, "files": files})
+    assert answer.status_code == 201, answer.text
+    return f"acme/{name}"
+
+
+def open_issue(sandbox: str, repo: str, title: str = "Fix the cart") -> int:
+    """Open an issue on the sandbox (no label: the tests publish the approval themselves); its number."""
+    answer = httpx.post(f"{sandbox}/_sandbox/repos/{repo}/issues", json={"title": title})
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["number"])
+
+
+def commit(sandbox: str, repo: str, files: dict[str, str]) -> None:
+    """Commit `files` to the default branch, as a maintainer fixing the config would."""
+    answer = httpx.post(f"{sandbox}/_sandbox/repos/{repo}/commits", json={"branch": "main", "files": files})
+    assert answer.status_code == 201, answer.text

@@ -2,8 +2,7 @@
 finds the hidden marker on the issue and posts nothing more; entries the router cannot read are skipped."""
 
 import asyncpg
-from router_support import Issue, comments, events_of, eventually, publish
-from test_routing import make_repo, open_issue
+from router_support import Issue, comments, events_of, eventually, make_repo, open_issue, publish
 
 
 async def test_a_comment_posted_before_a_crash_is_not_posted_again(router, sandbox, run_id, conductor, database_url):

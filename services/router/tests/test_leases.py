@@ -4,8 +4,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from router_support import Issue, events_of, eventually, publish, token
-from test_routing import make_repo, open_issue
+from router_support import Issue, events_of, eventually, make_repo, open_issue, publish, token
 
 from rig_contracts import Names
 from rig_contracts.catalogue import WorkStartedEvent

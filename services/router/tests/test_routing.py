@@ -3,27 +3,22 @@
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
-from router_support import SHA_A, Issue, again, comments, entries, events_of, eventually, history, publish
+from router_support import (
+    SHA_A,
+    Issue,
+    again,
+    comments,
+    commit,
+    entries,
+    events_of,
+    eventually,
+    history,
+    make_repo,
+    open_issue,
+    publish,
+)
 
 from rig_contracts import event_from_json
-
-
-def make_repo(sandbox: str, name: str, files: dict[str, str]) -> str:
-    answer = httpx.post(f"{sandbox}/_sandbox/repos", json={"owner": "acme", "name": name, "files": files})
-    assert answer.status_code == 201, answer.text
-    return f"acme/{name}"
-
-
-def open_issue(sandbox: str, repo: str, title: str = "Fix the cart") -> int:
-    answer = httpx.post(f"{sandbox}/_sandbox/repos/{repo}/issues", json={"title": title})
-    assert answer.status_code == 201, answer.text
-    return int(answer.json()["number"])
-
-
-def commit(sandbox: str, repo: str, files: dict[str, str]) -> None:
-    answer = httpx.post(f"{sandbox}/_sandbox/repos/{repo}/commits", json={"branch": "main", "files": files})
-    assert answer.status_code == 201, answer.text
 
 
 async def test_an_approved_python_issue_is_assigned_and_signalled_exactly_once(router, sandbox, run_id, settings):
