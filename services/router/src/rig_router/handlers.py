@@ -43,7 +43,7 @@ from rig_router.config_source import ConfigSource
 from rig_router.emit import Assignment, Effects, Emitter
 from rig_router.projection import HistoryRow, ItemRow
 from rig_router.queueing import Limits, admit
-from rig_workflow import Policy, WorkItem, decide
+from rig_workflow import Decision, Policy, WorkItem, decide
 from rig_workflow.domain_model import HALTED
 
 log = logging.getLogger(__name__)
@@ -142,22 +142,12 @@ class Router:
         batch.rows[event.subject] = row
         effects = Effects()
         words = self._emitter.effects(row, event, decision.commands, effects)
-        self._bookkeep(event, decision.item, before, effects)
+        if not decision.duplicate:
+            self._bookkeep(event, decision.item, before, effects)
         batch.assignment_effects.append(effects)
         batch.effects.outbox += effects.outbox
         batch.effects.comments += effects.comments
-        outcome = "duplicate" if decision.duplicate else "anomaly" if decision.anomaly else "applied"
-        EVENTS.labels(event.type, outcome).inc()
-        if decision.duplicate:
-            DUPLICATES.labels(event.type).inc()
-        if decision.anomaly:
-            ANOMALIES.labels(event.type).inc()
-            log.info("anomaly on %s: %s", event.subject, decision.anomaly)
-        for command in decision.commands:
-            DECISIONS.labels(type(command).__name__).inc()
-        batch.history.append(HistoryRow(event.subject, event.id, event.type, event.key, outcome,
-                                        before.state.value if before else None, decision.item.state.value,
-                                        decision.anomaly, tuple(words)))
+        batch.history.append(_recorded(event, decision, before, words))
 
     def _bookkeep(self, event: Event, item: WorkItem, before: WorkItem | None, effects: Effects) -> None:
         """Which open assignments this event starts or ends."""
@@ -202,6 +192,22 @@ async def _assignments(conn: asyncpg.Connection, per_event: Sequence[Effects]) -
         await assignments.close_open(conn, sorted(set(effects.cancelled)))
         pending += effects.assignments
     await assignments.insert(conn, pending)
+
+def _recorded(event: Event, decision: Decision, before: WorkItem | None, words: Sequence[str]) -> HistoryRow:
+    """Count what the event did and say it in the item's history."""
+    assert decision.item is not None
+    outcome = "duplicate" if decision.duplicate else "anomaly" if decision.anomaly else "applied"
+    EVENTS.labels(event.type, outcome).inc()
+    if decision.duplicate:
+        DUPLICATES.labels(event.type).inc()
+    if decision.anomaly:
+        ANOMALIES.labels(event.type).inc()
+        log.info("anomaly on %s: %s", event.subject, decision.anomaly)
+    for command in decision.commands:
+        DECISIONS.labels(type(command).__name__).inc()
+    return HistoryRow(event.subject, event.id, event.type, event.key, outcome, before.state.value if before else None,
+                      decision.item.state.value, decision.anomaly, tuple(words))
+
 
 async def _spent_repos(conn: asyncpg.Connection, events: Sequence[Event]) -> set[str]:
     """Record the batch's spent repository budgets; the batch's repositories whose budget is spent today."""
