@@ -53,8 +53,7 @@ async def serve(agent: str, port: int | None, settings: AgentSettings) -> None:
             for task in tasks[1:]:
                 if task.get_name() == "heartbeat":
                     task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*tasks[1:], return_exceptions=True)
+            await asyncio.wait(tasks[1:])
             await process.heartbeat.beat("offline")
 
 

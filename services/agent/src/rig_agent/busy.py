@@ -55,5 +55,6 @@ async def every(period_s: float, action: Callable[[], Awaitable[None]], what: st
         yield
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Not `suppress(CancelledError)` around `await task`: that would also swallow a cancellation of the caller
+        # arriving meanwhile, and the caller would run on.
+        await asyncio.wait([task])
