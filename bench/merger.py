@@ -10,7 +10,6 @@ request journal saw `PUT …/merge` arrive. Both clocks are this machine's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import statistics
@@ -20,11 +19,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
 from bench.report import Figure, write
+from bench.teardown import cleanup
 from rig_contracts import Names
 from rig_contracts.entries import EVENT_FIELD
 from rig_github import GitHubClient, GitHubSettings, Role
@@ -186,20 +185,6 @@ def report(rounds: list[dict[str, float]]) -> None:
     ], {"merges": len(rounds), "repository": REPO, "delivery_chaos": False,
         "note": "CI reports a check run and then its suite: two CHECKS_COMPLETED per head. The merger may act on "
                 "the first; the target figure starts at the last one before the merge call."})
-
-
-async def cleanup(database_url: str, suffix: str, redis: aioredis.Redis, names: Names) -> None:
-    """Drop the bench's schemas and keys."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        for row in await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname LIKE '%' || $1", suffix):
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
-    finally:
-        await conn.close()
-    with contextlib.suppress(Exception):
-        async for key in redis.scan_iter(match=f"{names.prefix}*", count=1000):
-            await redis.delete(key)
-    await redis.aclose()
 
 
 if __name__ == "__main__":

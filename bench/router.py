@@ -10,7 +10,6 @@ approvals of distinct issues published at once, until every wake signal is there
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import statistics
 import tempfile
@@ -18,12 +17,12 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
 from bench.merger import github_values
 from bench.report import Figure, write
+from bench.teardown import cleanup
 from rig_bus import Outgoing, Publisher
 from rig_contracts import Names
 from rig_contracts.catalogue import IssueApprovedEvent
@@ -118,20 +117,6 @@ async def main() -> None:
         Figure("router: approvals routed per second (burst)", rate, "items/s", TARGET_ITEMS_S,
                profile={"burst": BURST, "batch_size": 500}),
     ], {"sequential": SEQUENTIAL, "burst": BURST, "config": "cached (RIG_ROUTER_CONFIG_TTL_S=600)"})
-
-
-async def cleanup(database_url: str, suffix: str, redis: aioredis.Redis, names: Names) -> None:
-    """Drop the bench's schemas and keys."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        for row in await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname LIKE '%' || $1", suffix):
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
-    finally:
-        await conn.close()
-    with contextlib.suppress(Exception):
-        async for key in redis.scan_iter(match=f"{names.prefix}*", count=1000):
-            await redis.delete(key)
-    await redis.aclose()
 
 
 if __name__ == "__main__":

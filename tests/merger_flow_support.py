@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from github_sandbox_support import CHAOS_SEED, SECRET, Roles, Sandbox, eventually, sandbox_process
+from github_sandbox_support import CHAOS_SEED, Roles, Sandbox, eventually, sandbox_process
 from system_support import ROOT, build
 
 from rig_contracts import Names
@@ -28,15 +28,8 @@ CHAOS = {"RIG_SANDBOX_CHAOS_SEED": str(CHAOS_SEED), "RIG_SANDBOX_MERGEABLE_UNKNO
 
 
 def github_env(sandbox: Sandbox) -> dict[str, str]:
-    """Ingest's and the merger's GitHub settings: the sandbox, the conductor App, no throttle (it is local)."""
-    app = sandbox.apps["conductor"]
-    return {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_GITHUB_API_URL": sandbox.url,
-            "RIG_GITHUB_CONDUCTOR_APP_ID": str(app["id"]),
-            "RIG_GITHUB_CONDUCTOR_INSTALLATION_ID": str(app["installation_id"]),
-            "RIG_GITHUB_CONDUCTOR_PRIVATE_KEY_FILE": app["key_path"], "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
-            "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0", "RIG_INGEST_SWEEP_INTERVAL_S": "1",
-            "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3", "RIG_MERGER_UNKNOWN_FIRST_S": "0.2",
-            "RIG_MERGER_RETRY_FIRST_S": "0.5"}
+    """Ingest's and the merger's settings: the sandbox's Apps, quick re-checks."""
+    return sandbox.env() | {"RIG_MERGER_UNKNOWN_FIRST_S": "0.2", "RIG_MERGER_RETRY_FIRST_S": "0.5"}
 
 
 def requester_token(private_key: str) -> dict[str, str]:

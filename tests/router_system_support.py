@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from github_sandbox_support import SECRET, Roles, Sandbox, eventually, sandbox_process
+from github_sandbox_support import Roles, Sandbox, eventually, sandbox_process
 from system_support import admin_token, build
 
 from rig_bus.messages import decode_fields
@@ -28,15 +28,8 @@ CHAOS = {"RIG_SANDBOX_CHAOS_SEED": "5", "RIG_SANDBOX_CHAOS_LATE": "0.2", "RIG_SA
 
 
 def system_env(sandbox: Sandbox) -> dict[str, str]:
-    """What ingest and the router need: the webhook secret, the conductor App on the sandbox, quick sweeps."""
-    app = sandbox.apps["conductor"]
-    return {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_GITHUB_API_URL": sandbox.url,
-            "RIG_GITHUB_CONDUCTOR_APP_ID": str(app["id"]),
-            "RIG_GITHUB_CONDUCTOR_INSTALLATION_ID": str(app["installation_id"]),
-            "RIG_GITHUB_CONDUCTOR_PRIVATE_KEY_FILE": app["key_path"], "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
-            "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0", "RIG_INGEST_SWEEP_INTERVAL_S": "1",
-            "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3", "RIG_ROUTER_MAINTAINERS": json.dumps(["alice"]),
-            "RIG_ROUTER_COMMENT_RETRY_S": "0.5"}
+    """What ingest and the router need: the sandbox's Apps, maintainers to mention, quick comment retries."""
+    return sandbox.env() | {"RIG_ROUTER_MAINTAINERS": json.dumps(["alice"]), "RIG_ROUTER_COMMENT_RETRY_S": "0.5"}
 
 
 @dataclass

@@ -54,16 +54,6 @@ async def agent_url(redis, redis_url: str, names: Names, agent: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{quote(user)}:{password}@{parts.hostname}:{parts.port or 6379}"))
 
 
-def github_env(sandbox: Sandbox) -> dict[str, str]:
-    env = {"RIG_GITHUB_API_URL": sandbox.url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
-           "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0"}
-    for role, app in sandbox.apps.items():
-        prefix = f"RIG_GITHUB_{role.upper()}"
-        env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
-                f"{prefix}_PRIVATE_KEY_FILE": app["key_path"]}
-    return env
-
-
 async def start_agent(agent: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     """Start one agent process (its own process group, so a kill takes its provider along)."""
     variables = {k: v for k, v in os.environ.items() if not k.startswith("RIG_")} | env
@@ -107,7 +97,7 @@ def base_env(tmp_path: Path, system, sandbox: Sandbox, key_prefix: str, url: str
             "RIG_DATA_DIR": str(tmp_path / "agent-data"), "RIG_AGENT_CONDUCTOR_URL": system.url("ingest"),
             "RIG_AGENT_TOKEN": mint(KEYS[0], f"agent:{agent}", scopes), "RIG_AGENT_PROVIDER": "scripted",
             "RIG_AGENT_TRANSCRIPT": str(script), "RIG_AGENT_IDLE_EXIT_S": "1.5", "RIG_AGENT_BLOCK_S": "0.2",
-            "RIG_AGENT_BUSY_TTL_S": "1", "RIG_AGENT_HEARTBEAT_S": "0.5", **github_env(sandbox)}
+            "RIG_AGENT_BUSY_TTL_S": "1", "RIG_AGENT_HEARTBEAT_S": "0.5", **sandbox.env()}
 
 
 async def assign_issue(sandbox: Sandbox, redis, names: Names) -> int:
@@ -269,7 +259,7 @@ async def test_ibuild_e_pulls_macos_work_from_the_conductor_and_opens_its_pr(
         identity = await agent_identity(redis, names, redis_url, "ibuild-e", KEYS[0], system.url("edge"))
         env = {"RIG_REDIS_URL": redis_url, "RIG_KEY_PREFIX": key_prefix, "RIG_DATA_DIR": str(tmp_path / "ibuild"),
                "RIG_AGENT_PROVIDER": "scripted", "RIG_AGENT_TRANSCRIPT": str(dev_transcript(tmp_path)),
-               "RIG_AGENT_IDLE_EXIT_S": "6", "RIG_AGENT_BLOCK_S": "0.5", **github_env(sandbox), **identity}
+               "RIG_AGENT_IDLE_EXIT_S": "6", "RIG_AGENT_BLOCK_S": "0.5", **sandbox.env(), **identity}
 
         log = await run_agent("ibuild-e", env=env)
 

@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 from github import Github
-from github_sandbox_support import SECRET, Sandbox, eventually, sandbox_process
+from github_sandbox_support import Sandbox, eventually, sandbox_process
 from system_support import build
 
 from rig_contracts import Names
@@ -29,13 +29,7 @@ CHAOS = {"RIG_SANDBOX_CHAOS_SEED": "3", "RIG_SANDBOX_CHAOS_LATE": "0.3", "RIG_SA
 
 def ingest_env(sandbox: Sandbox) -> dict[str, str]:
     """What the ingest process needs: the sandbox's webhook secret and its conductor App for the sweep."""
-    app = sandbox.apps["conductor"]
-    return {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_GITHUB_API_URL": sandbox.url,
-            "RIG_GITHUB_CONDUCTOR_APP_ID": str(app["id"]),
-            "RIG_GITHUB_CONDUCTOR_INSTALLATION_ID": str(app["installation_id"]),
-            "RIG_GITHUB_CONDUCTOR_PRIVATE_KEY_FILE": app["key_path"], "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
-            "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0", "RIG_INGEST_SWEEP_INTERVAL_S": "1",
-            "RIG_INGEST_SWEEP_RETRY_AFTER_S": "5"}
+    return sandbox.env() | {"RIG_INGEST_SWEEP_RETRY_AFTER_S": "5"}
 
 
 class Ingest:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,16 +23,28 @@ from rig_identity.keys import load_or_create
 pytestmark = pytest.mark.slow
 
 
-def started(process: subprocess.Popen[str], within_s: float = 120) -> str:
+def drained(process: subprocess.Popen[str]) -> tuple[list[str], threading.Thread]:
+    """The supervisor's output lines as they come, read all along (a full pipe would stall it and its children)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        with process.stdout:
+            for line in process.stdout:
+                lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines, reader
+
+
+def started(lines: list[str], within_s: float = 120) -> str:
     """What the supervisor printed until it said it is running."""
-    output: list[str] = []
     deadline = time.monotonic() + within_s
-    assert process.stdout is not None
-    while not any("Press Ctrl-C" in line for line in output):
-        line = process.stdout.readline()
-        assert line and time.monotonic() < deadline, "".join(output)
-        output.append(line)
-    return "".join(output)
+    while not any("Press Ctrl-C" in line for line in lines):
+        assert time.monotonic() < deadline, "".join(lines)
+        time.sleep(0.1)
+    return "".join(lines)
 
 
 def store(edge: str, token: str) -> list[dict[str, Any]]:
@@ -49,8 +62,9 @@ def test_labelling_the_demo_issue_ends_in_a_merged_pr(tmp_path: Path) -> None:
     env.update(RIG_DATA_DIR=str(data_dir), RIG_PORT_OFFSET=str(offset))
     process = subprocess.Popen([sys.executable, "-m", "rig_supervisor.main"], env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines, reader = drained(process)
     try:
-        text = started(process)
+        text = started(lines)
         edge, sandbox = f"http://127.0.0.1:{8000 + offset}", f"http://127.0.0.1:{8090 + offset}"
         assert f"RIG_SANDBOX_URL={sandbox} rig sandbox label add demo/hello 1 agent-ready" in text
         label = subprocess.run([str(Path(sys.executable).parent / "rig"), "sandbox", "label", "add", "demo/hello", "1",
@@ -66,8 +80,9 @@ def test_labelling_the_demo_issue_ends_in_a_merged_pr(tmp_path: Path) -> None:
             events = store(edge, token)
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=90)
-    assert process.returncode == 0, rest[-3000:]
+        process.wait(timeout=90)
+        reader.join(timeout=10)
+    assert process.returncode == 0, "".join(lines)[-3000:]
     kinds = [e["type"] for e in events if e["subject"] == "demo/hello#1"]
     assert kinds.count("REVIEW_DISPUTED") == 1 and kinds.count("REVIEW_PASSED") == 1
     assert kinds.count("MERGED") == 1 and kinds.count("ISSUE_DONE") == 1

@@ -17,6 +17,7 @@ from rig_bus.backend import Publishes
 from rig_contracts.entries import EVENT_FIELD
 from rig_db.outbox import NOTIFY_CHANNEL
 from rig_service.faults import NO_FAULTS, FaultPoints
+from rig_service.waiting import wait_set
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,7 @@ class OutboxRelay:
 
     async def _wait_for_work(self) -> None:
         self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+        await wait_set(self._wake, self._idle_poll_s)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         if payload == self._schema:

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TASK_STOP_GRACE_S = 10.0
+"""How long stopping waits for background jobs to end once cancelled."""
+
 POOL_CLOSE_GRACE_S = 10.0
 """How long stopping waits for database connections in use before closing them anyway."""
 
@@ -150,9 +153,14 @@ class ServiceKit:
         """Stop background work, the bus and the pool."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            done, stuck = await asyncio.wait(self._tasks, timeout=TASK_STOP_GRACE_S)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.warning("%s: %s had failed: %r", self.name, task.get_name(), task.exception())
+            for task in stuck:  # never wait forever on a job that ignores its cancellation
+                log.error("%s: %s did not stop within %.0fs; leaving it", self.name, task.get_name(),
+                          TASK_STOP_GRACE_S)
         self._tasks.clear()
         if self._bus is not None:
             await self._bus.stop()

@@ -113,7 +113,8 @@ async def _next(queue: asyncio.Queue[object], deadline: float | None) -> object 
     if deadline is None:
         return await queue.get()
     try:
-        return await asyncio.wait_for(queue.get(), timeout=max(0.0, deadline - time.monotonic()))
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):  # not wait_for: see rig_service.waiting
+            return await queue.get()
     except TimeoutError:
         return None
 

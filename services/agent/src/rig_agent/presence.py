@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from rig_agent.conductor import Conductor, ConductorError
+from rig_service.waiting import wait_set
 
 log = logging.getLogger(__name__)
 
@@ -46,5 +46,4 @@ class Heartbeat:
         while True:
             self._changed.clear()
             await self.beat()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self._period_s)
+            await wait_set(self._changed, self._period_s)

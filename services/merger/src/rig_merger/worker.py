@@ -9,7 +9,6 @@ each request's outcome is written in one transaction with its MERGE_BLOCKED, if 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 from typing import Any
@@ -26,6 +25,7 @@ from rig_merger.domain import Outcome, Verdict, backoff, decide
 from rig_merger.github import PullRequests
 from rig_merger.handlers import SOURCE
 from rig_merger.settings import MergerSettings
+from rig_service.waiting import wait_set
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +89,7 @@ class MergeWorker:
                     async with self.kit.pool.acquire() as conn:
                         due_in = await db.next_due_in(conn)
                     sleep = min(self.settings.merger_idle_check_s, due_in if due_in is not None else float("inf"))
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._woken.wait(), timeout=sleep)
+                    await wait_set(self._woken, sleep)
             finally:
                 if not lost.is_set():
                     await listener.remove_listener(db.WAKE_CHANNEL, self._on_notify)

@@ -8,7 +8,6 @@ The decision writes a `comments` row in its transaction; this job posts pending 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import re
@@ -20,6 +19,7 @@ from prometheus_client import Counter
 from rig_github import GitHubClient, GitHubError
 from rig_router.emit import Comment
 from rig_service.faults import NO_FAULTS, FaultPoints
+from rig_service.waiting import wait_set
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,7 @@ class CommentPoster:
                 except (OSError, asyncpg.PostgresError) as error:
                     log.warning("posting comments failed (%s); retrying in %.0fs", error, self._retry_s)
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._retry_s)
+                await wait_set(self._wake, self._retry_s)
         finally:
             if self._github is not None:
                 await self._github.aclose()
