@@ -111,13 +111,13 @@ class Conductor:
 
 @contextlib.asynccontextmanager
 async def conductor(tmp_path: Path, *, database_url: str, redis_url: str, key_prefix: str, schema_suffix: str,
-                    redis: aioredis.Redis) -> AsyncIterator[Conductor]:
-    """Ingest and the router as processes, the sandbox delivering to ingest with chaos on."""
+                    redis: aioredis.Redis, extra_env: dict[str, str] | None = None) -> AsyncIterator[Conductor]:
+    """Ingest and the router as processes (with `extra_env`), the sandbox delivering to ingest with chaos on."""
     system = build(["ingest", "router"], database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
                    schema_suffix=schema_suffix, folder=tmp_path)
     hook = f"{system.url('ingest')}/webhooks/github"
     async with sandbox_process(tmp_path / "sandbox", None, RIG_SANDBOX_WEBHOOK_URL=hook, **CHAOS) as sandbox:
-        system.plan.env.update(system_env(sandbox))
+        system.plan.env.update(system_env(sandbox) | (extra_env or {}))
         async with system, sandbox.roles() as roles:
             yield Conductor(system, sandbox, roles, redis, Names(key_prefix))
 
