@@ -269,3 +269,30 @@ async def test_ibuild_e_pulls_macos_work_from_the_conductor_and_opens_its_pr(
         work = await get_json(f"{system.url('edge')}/api/work-items/{repo}/{number}", admin_token())
         assert work["state"] in {"PR_OPEN", "IN_REVIEW"}
         assert await redis.exists(names.assignments("ibuild-e")) == 0  # pulled over HTTP, never streamed
+
+
+async def test_tests_still_failing_after_the_allowed_attempts_escalate_instead_of_a_broken_pr(
+        tmp_path, system, sandbox, redis, redis_url, key_prefix):
+    names = Names(key_prefix)
+    number = await assign_issue(sandbox, redis, names)
+    # The provider changes nothing, so `testCommand` keeps failing.
+    script = transcript(tmp_path / "idle.jsonl", {"kind": "meta", "model": "claude-sonnet-4-5"},
+                        {"kind": "turn", "usage": {"input_tokens": 10, "output_tokens": 5}},
+                        {"kind": "result", "text": "I looked around."})
+    url = await agent_url(redis, redis_url, names, "dev-e-python")
+
+    await run_agent("dev-e-python", env=base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python",
+                                                 ["events:write"], script))
+
+    assert await open_pulls(sandbox) == []
+
+    async def escalated() -> bool:
+        return any(e.type == "ISSUE_ESCALATED" for e in await stream_events(redis, names))
+
+    await eventually(escalated, timeout=30, what="ISSUE_ESCALATED on rig:events")
+    events = await stream_events(redis, names)
+    [escalation] = [e for e in events if e.type == "ISSUE_ESCALATED"]
+    assert escalation.subject == f"{REPO}#{number}"
+    assert "tests still fail after 2 attempts" in escalation.data.reason and "hello.txt" in escalation.data.reason
+    assert [e.data.status for e in events if e.type == "RUN_FINISHED"] == ["escalated"]
+    assert (await redis.xpending(names.assignments("dev-e-python"), "agents"))["pending"] == 0

@@ -66,9 +66,10 @@ class DevRun:
         workspace = await self._checkout()
         await self._install_tools()
         await self._develop()
-        head = await workspace.commit_all(self._commit_message())
-        if head is None and not self.continuing:
-            raise EscalationError("the provider made no change to the repository")
+        if await workspace.commit_all(self._commit_message()) is None:
+            # Pushing nothing would leave the PR waiting for a head that never comes.
+            raise EscalationError("the provider made no change to the repository"
+                                  + (f" to address: {self.a.field('feedback')[:500]}" if self.continuing else ""))
         await workspace.push(self.branch)
         await self.record.step("push", "succeeded", f"{self.branch} at {await workspace.head()}")
         if self.continuing:
