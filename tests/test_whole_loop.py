@@ -108,15 +108,16 @@ async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_cli
     keys = Counter(e["key"] for e in chain)
     assert [k for k, n in keys.items() if n > 1] == []
     order = [e["type"] for e in chain]
+    # Each step caused by the one before, so in this order whatever the delivery chaos. MERGE_REQUESTED is review-e's
+    # call, made as it submits the approval: a late REVIEW_PASSED webhook may arrive after it.
     expected = ["ISSUE_APPROVED", "ISSUE_ASSIGNED", "PR_CREATED", "REVIEW_ASSIGNED", "REVIEW_DISPUTED",
-                "ISSUE_ASSIGNED", "PR_UPDATED", "REVIEW_ASSIGNED", "REVIEW_PASSED", "MERGE_REQUESTED", "MERGED",
-                "ISSUE_DONE"]
+                "ISSUE_ASSIGNED", "PR_UPDATED", "REVIEW_ASSIGNED", "REVIEW_PASSED", "MERGED", "ISSUE_DONE"]
     position = 0
     for kind in order:
         if position < len(expected) and kind == expected[position]:
             position += 1
     assert position == len(expected), order
-    assert "MERGE_BLOCKED" not in order or order.index("MERGE_BLOCKED") > order.index("REVIEW_PASSED")
+    assert order.index("REVIEW_DISPUTED") < order.index("MERGE_REQUESTED") < order.index("MERGED")
     assert order.index("CHECKS_COMPLETED") < order.index("MERGED")  # merged only once CI was green
     fix_prompts = [r["messages"] for r in fake_anthropic.requests
                    if "asked for changes" in json.dumps(r["messages"][-1]) and len(r["messages"]) > 1]
