@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from ipaddress import ip_network
 from typing import Annotated, Any
 
 import httpx
@@ -130,3 +131,41 @@ async def test_a_malformed_token_is_refused(client: httpx.AsyncClient) -> None:
 def test_requiring_an_unknown_scope_fails_at_wiring_time() -> None:
     with pytest.raises(ValueError, match="unknown scope"):
         Authenticator(PUBLIC, RevocationSet()).require("runs:delete")
+
+
+def runtime_app(trusted: list[str]) -> FastAPI:
+    authenticator = Authenticator(PUBLIC, RevocationSet(), [ip_network(n) for n in trusted])
+    app = FastAPI()
+
+    @app.post("/api/merge")
+    async def merge(principal: Annotated[Principal, Depends(authenticator.require_runtime("merge:request"))]
+                    ) -> dict[str, Any]:
+        return {"subject": principal.subject, "as_review_e": principal.may_speak_as("agent:review-e"),
+                "as_person": principal.may_speak_as("human:alice")}
+
+    return app
+
+
+@pytest.mark.parametrize(("trusted", "client_host", "status"), [
+    ([], "127.0.0.1", 401),                   # off by default
+    (["10.0.0.0/8"], "127.0.0.1", 401),       # outside the trusted range
+    (["127.0.0.0/8"], "127.0.0.1", 200),
+    (["fd00::/8"], "fd00::5", 200),
+])
+async def test_the_runtimes_token_less_calls_pass_only_from_trusted_networks(trusted, client_host, status):
+    transport = httpx.ASGITransport(app=runtime_app(trusted), client=(client_host, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://conductor") as http:
+        answer = await http.post("/api/merge")
+    assert answer.status_code == status, answer.text
+    if status == 200:  # a trusted caller names any agent, but no person
+        assert answer.json() == {"subject": f"network:{client_host}", "as_review_e": True, "as_person": False}
+
+
+async def test_a_token_on_a_runtime_route_is_checked_as_ever_even_from_a_trusted_network():
+    transport = httpx.ASGITransport(app=runtime_app(["127.0.0.0/8"]), client=("127.0.0.1", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://conductor") as http:
+        forged = await http.post("/api/merge", headers=bearer(mint(generate_keypair()[0], "agent:x", ["admin"])))
+        lacking = await http.post("/api/merge", headers=bearer(mint(PRIVATE, "agent:dev-e-node", ["events:write"])))
+        good = await http.post("/api/merge", headers=bearer(mint(PRIVATE, "agent:review-e", ["merge:request"])))
+    assert (forged.status_code, lacking.status_code) == (401, 403)
+    assert good.json() == {"subject": "agent:review-e", "as_review_e": True, "as_person": False}

@@ -27,7 +27,7 @@ def keys() -> tuple[str, str]:
 def settings(keys, database_url, redis_url, key_prefix, schema_suffix, tmp_path) -> IngestSettings:
     # httpx's ASGI transport calls from 127.0.0.1, so this trusts the test's token-less calls.
     return settings_with(keys, database_url, redis_url, key_prefix, schema_suffix, str(tmp_path),
-                         ingest_trusted_networks=["127.0.0.0/8"])
+                         trusted_networks=["127.0.0.0/8"])
 
 
 async def open_run(client, **extra) -> str:
@@ -196,10 +196,10 @@ async def test_token_less_calls_are_refused_outside_the_trusted_networks(
     for trusted in ([], ["10.0.0.0/8", "fd00::/8"]):
         caplog.clear()
         settings = settings_with(keys, database_url, redis_url, key_prefix, schema_suffix, str(tmp_path),
-                                 ingest_trusted_networks=trusted)
-        with caplog.at_level(logging.WARNING, logger="rig_ingest.trust"):
+                                 trusted_networks=trusted)
+        with caplog.at_level(logging.WARNING, logger="rig_identity.dependency"):
             app = create_app(settings)
-        warned = [r.getMessage() for r in caplog.records if r.name == "rig_ingest.trust"]
+        warned = [r.getMessage() for r in caplog.records if r.name == "rig_identity.dependency"]
         assert bool(warned) == bool(trusted) and all("10.0.0.0/8" in w for w in warned)
         async with app.router.lifespan_context(app), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://ingest") as http:
@@ -209,7 +209,7 @@ async def test_token_less_calls_are_refused_outside_the_trusted_networks(
                 http.post("/api/execution-logs", json={"repo": REPO, "issueNumber": 1, "agentId": AGENT}),
                 http.post("/api/agent-logs", json={"agentId": AGENT, "entries": []}))
         assert [c.status_code for c in calls] == [401, 401, 401]
-        assert "RIG_INGEST_TRUSTED_NETWORKS" in calls[0].json()["detail"]
+        assert "RIG_TRUSTED_NETWORKS" in calls[0].json()["detail"]
 
 
 async def test_a_persons_token_speaks_the_runtime_form_as_the_person(client, keys, database_url, schema):
@@ -231,7 +231,7 @@ async def test_a_persons_token_speaks_the_runtime_form_as_the_person(client, key
 async def test_lines_valkey_cannot_take_are_a_503_to_retry(
         keys, database_url, private_redis, key_prefix, schema_suffix, tmp_path):
     settings = settings_with(keys, database_url, private_redis.url, key_prefix, schema_suffix, str(tmp_path),
-                             ingest_trusted_networks=["127.0.0.0/8"])
+                             trusted_networks=["127.0.0.0/8"])
     app = create_app(settings)
     lines = {"agentId": AGENT, "entries": [{"ts": "t", "level": "info", "message": "m"}]}
     async with app.router.lifespan_context(app), httpx.AsyncClient(

@@ -17,7 +17,7 @@ def keys() -> tuple[str, str]:
 @pytest.fixture
 def settings(keys, database_url, redis_url, key_prefix, schema_suffix, tmp_path) -> IngestSettings:
     return settings_with(keys, database_url, redis_url, key_prefix, schema_suffix, str(tmp_path),
-                         ingest_trusted_networks=["127.0.0.0/8"])
+                         trusted_networks=["127.0.0.0/8"])
 
 
 async def test_no_token_is_logged(client, keys, caplog):

@@ -6,6 +6,8 @@ same paths with the real ingest fed by the sandbox's webhooks.
 
 from __future__ import annotations
 
+from ipaddress import ip_network
+
 import httpx
 import redis.asyncio as aioredis
 from merger_support import REPO, World, eventually, of_type
@@ -14,6 +16,7 @@ from prometheus_client import REGISTRY
 from rig_contracts import Envelope, Names
 from rig_contracts.catalogue import MergedEvent, PrLabelsChangedEvent, PrUpdatedEvent, ReviewPassedEvent
 from rig_contracts.entries import EVENT_FIELD
+from rig_merger.app import create_app
 
 
 async def publish(redis: aioredis.Redis, key_prefix: str, event: Envelope) -> None:
@@ -244,3 +247,14 @@ def _retries() -> float:
         if metric.name == "rig_github_retries":
             total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
     return total
+
+
+async def test_the_runtime_without_a_token_is_heard_only_from_a_trusted_network(settings, people, redis) -> None:
+    number, _sha = await ready_pull(people)
+    trusting = settings.model_copy(update={"trusted_networks": [ip_network("127.0.0.0/8")]})
+    for trusted, expected in ((trusting, 422), (settings, 401)):
+        app = create_app(trusted, people.github)
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 5000)), base_url="http://merger") as http:
+            answer = await http.post("/api/merge", json={"repo": REPO, "prNumber": number})  # no Authorization
+        assert answer.status_code == expected, answer.text  # trusted: heard, and refused only for lack of approval

@@ -17,14 +17,19 @@ resolves string annotations in the module's globals only.
 
 # No `from __future__ import annotations` here: FastAPI reads the dependency's annotations at runtime.
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rig_identity.revocation import RevocationSet
 from rig_identity.tokens import SCOPES, InvalidToken, Principal, verify
+
+log = logging.getLogger(__name__)
 
 _CREATE = "rig tokens create"
 
@@ -40,6 +45,9 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
 ScopeDependency = Callable[[HTTPAuthorizationCredentials | None], Awaitable[Principal]]
 """What `Authenticator.require` returns: a dependency giving the verified caller."""
 
+RuntimeDependency = Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[Principal]]
+"""What `Authenticator.require_runtime` returns."""
+
 
 class Authenticator:
     """Verifies bearer tokens with the installation's public key and refuses revoked ones.
@@ -48,9 +56,15 @@ class Authenticator:
     docstring for the `Annotated` alias pattern.
     """
 
-    def __init__(self, public_pem: str | bytes, revocations: RevocationSet) -> None:
+    def __init__(self, public_pem: str | bytes, revocations: RevocationSet,
+                 trusted: Sequence[IPv4Network | IPv6Network] = ()) -> None:
         self._public_pem = public_pem
         self._revocations = revocations
+        self.trusted = tuple(trusted)
+        """Networks whose token-less calls the public agent runtime's routes accept (RIG_TRUSTED_NETWORKS)."""
+        if self.trusted:
+            log.warning("token-less calls from %s are trusted to speak as the agent they name (RIG_TRUSTED_NETWORKS); "
+                        "any host there can act as any agent", ", ".join(str(n) for n in self.trusted))
 
     def authenticate(self, credentials: HTTPAuthorizationCredentials | None) -> Principal:
         """Return the caller the credentials prove, or raise a 401 that says what to do."""
@@ -85,6 +99,32 @@ class Authenticator:
 
         principal_with_scope.__name__ = f"require_{scope.replace(':', '_')}"
         return principal_with_scope
+
+    def require_runtime(self, scope: str) -> RuntimeDependency:
+        """Like `require`, for the public agent runtime's routes (DESIGN.md section 9).
+
+        That runtime sends no token: a token-less call from a trusted network passes, as a caller that may name
+        any agent. Everyone else needs a token as usual.
+        """
+        with_token = self.require(scope)
+
+        async def runtime_caller(request: Request, credentials: Credentials) -> Principal:
+            if credentials is None and (host := self._trusted_host(request)) is not None:
+                return Principal(subject=f"network:{host}", scopes=frozenset({scope}), jti="",
+                                 expires_at=datetime.max.replace(tzinfo=UTC), any_agent=True)
+            return await with_token(credentials)
+
+        runtime_caller.__name__ = f"require_runtime_{scope.replace(':', '_')}"
+        return runtime_caller
+
+    def _trusted_host(self, request: Request) -> str | None:
+        if not self.trusted or request.client is None:
+            return None
+        try:
+            address = ip_address(request.client.host)
+        except ValueError:
+            return None
+        return request.client.host if any(address in network for network in self.trusted) else None
 
 
 def _unauthenticated(detail: str, *, invalid: bool = True) -> HTTPException:

@@ -52,14 +52,19 @@ class Principal:
     scopes: frozenset[str]
     jti: str
     expires_at: datetime
+    any_agent: bool = False
+    """A token-less caller from a network the operator trusts (the public agent runtime): it names its agent."""
 
     def has_scope(self, scope: str) -> bool:
         """Whether the token grants `scope`; `admin` grants every scope."""
         return scope in self.scopes or ADMIN in self.scopes
 
     def may_speak_as(self, subject: str) -> bool:
-        """Whether this caller may act as `subject`: only as itself, unless it holds `admin`."""
-        return subject == self.subject or ADMIN in self.scopes
+        """Whether this caller may act as `subject`: only as itself, unless it holds `admin`.
+
+        A token-less caller from a trusted network (the public runtime) may act as any agent.
+        """
+        return subject == self.subject or ADMIN in self.scopes or (self.any_agent and subject.startswith("agent:"))
 
 
 def generate_keypair() -> tuple[str, str]:

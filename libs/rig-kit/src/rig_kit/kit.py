@@ -80,7 +80,7 @@ class ServiceKit:
         self._bus: Bus | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.rebuilder: Rebuilder | None = None
-        self.authenticator = Authenticator(self._public_key(), self.revocations)
+        self.authenticator = Authenticator(self._public_key(), self.revocations, settings.trusted_networks)
 
     def _public_key(self) -> str:
         if self.settings.token_public_key:

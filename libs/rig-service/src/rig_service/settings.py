@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "password", "dev", "development"})
@@ -39,6 +39,12 @@ class CommonSettings(BaseSettings):
         default=None, description="PEM Ed25519 private key that mints access tokens (the `rig` tool, ingest)."
     )
     log_level: str = Field(default="INFO", description="Logging level.")
+    trusted_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Network ranges (a JSON list of CIDRs) whose token-less calls the public agent runtime's routes "
+                    "accept (it sends no credentials, DESIGN.md section 9), speaking as the agent they name; empty "
+                    "(the default) refuses every token-less call. Set only for networks where nobody but the "
+                    "runtime's pods can connect.")
 
     def secrets(self) -> dict[str, SecretStr | None]:
         """Secret settings by name, checked for placeholders outside development."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from rig_service.settings import PLACEHOLDER_SECRETS, CommonSettings
 
@@ -15,11 +15,6 @@ GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024
 class IngestSettings(CommonSettings):
     """The ingest service's settings (`RIG_INGEST_…`)."""
 
-    ingest_trusted_networks: list[IPvAnyNetwork] = Field(
-        default_factory=list,
-        description="Network ranges (a JSON list of CIDRs) whose token-less calls the public agent runtime's routes "
-                    "accept, speaking as the agent they name; empty (the default) refuses every token-less call. "
-                    "Set only for networks where nobody but the runtime's pods can connect.")
     ingest_api_max_body_bytes: int = Field(default=1024 * 1024, gt=0,
                                            description="Largest body of a call from agents and people (413 above).")
     ingest_webhook_secrets: list[SecretStr] = Field(

@@ -1,6 +1,6 @@
 """Who is calling: a verified token, or (for the public agent runtime, which sends none) a trusted network.
 
-Token-less calls are refused unless an operator names network ranges to trust (RIG_INGEST_TRUSTED_NETWORKS, off
+Token-less calls are refused unless an operator names network ranges to trust (RIG_TRUSTED_NETWORKS, off
 by default and logged as a warning at start-up). Behind the edge, uvicorn's proxy-header handling has already
 put the edge's X-Forwarded-For client in the request scope, so the address checked is the caller's.
 """
@@ -26,11 +26,7 @@ class Gate:
 
     def __init__(self, authenticator: Authenticator, trusted: Sequence[Network]) -> None:
         self._authenticator = authenticator
-        self._trusted = tuple(trusted)
-        if self._trusted:
-            log.warning("token-less calls from %s are trusted to speak as the agent they name "
-                        "(RIG_INGEST_TRUSTED_NETWORKS); any host there can post as any agent",
-                        ", ".join(str(n) for n in self._trusted))
+        self._trusted = tuple(trusted)  # the kit's authenticator warns about them at start-up
 
     async def principal(self, request: Request, scope: str) -> Principal | None:
         """The caller its bearer token proves, with `scope` (401/403 otherwise); None when it sent no token."""
@@ -86,5 +82,5 @@ class Gate:
         host = request.client.host if request.client else "unknown"
         raise HTTPException(401, f"no bearer token, and {host} is not in a trusted network: send "
                                  "`Authorization: Bearer <token>` from `rig tokens create`, or have the operator "
-                                 "trust the runtime's network in RIG_INGEST_TRUSTED_NETWORKS",
+                                 "trust the runtime's network in RIG_TRUSTED_NETWORKS",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -58,7 +58,8 @@ def approved_head(ask: MergeAsk, pull: db.Pull | None) -> str:
 def api_router(kit: ServiceKit) -> APIRouter:
     """The merger's public routes."""
     router = APIRouter(prefix="/api/merge")
-    Requester = Annotated[Principal, Depends(kit.authenticator.require("merge:request"))]  # noqa: N806
+    # Also the public agent runtime's call (DESIGN.md section 9): token-less from a trusted network.
+    Requester = Annotated[Principal, Depends(kit.authenticator.require_runtime("merge:request"))]  # noqa: N806
     Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
 
     @router.post("", status_code=202)

@@ -38,8 +38,10 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
     """The router's public routes."""
     router = APIRouter(prefix="/api")
     Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
-    Puller = Annotated[Principal, Depends(kit.authenticator.require("assignments:pull"))]  # noqa: N806
-    Writer = Annotated[Principal, Depends(kit.authenticator.require("events:write"))]  # noqa: N806
+    # The public agent runtime's calls (DESIGN.md section 9): token-less from a trusted network too.
+    Puller = Annotated[Principal, Depends(kit.authenticator.require_runtime("assignments:pull"))]  # noqa: N806
+    Writer = Annotated[Principal, Depends(kit.authenticator.require_runtime("events:write"))]  # noqa: N806
+    Learner = Annotated[Principal, Depends(kit.authenticator.require_runtime("read"))]  # noqa: N806
     lease = timedelta(seconds=settings.router_lease_s)
 
     @router.get("/work-items/{owner}/{repo}/{number}")
@@ -87,7 +89,7 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
         return await settle(who, _uuid(assignment_id), agentId, "release")
 
     @router.get("/repo-learnings")
-    async def learnings(_who: Reader, repo: Annotated[str, Query(pattern=REPO)]) -> dict[str, Any]:
+    async def learnings(_who: Learner, repo: Annotated[str, Query(pattern=REPO)]) -> dict[str, Any]:
         async with kit.pool.acquire() as conn:
             rows = await conn.fetch("SELECT key, value, agent_id, updated_at FROM repo_learnings WHERE repo = $1 "
                                     "ORDER BY key", repo)
