@@ -60,18 +60,21 @@ class DevRun:
         """A dispute or a fix: the PR's branch exists and the provider session may be resumed."""
         self.branch = assignment.field("branch") or branch_name(assignment.number, assignment.field("title"))
         self.path = ctx.options.work_root / assignment.repo.replace("/", "__") / f"{assignment.number}"
+        self.pushed_before = False
+        """A new item's branch was already on GitHub: an earlier try pushed the work, the PR may still be missing."""
 
     async def execute(self) -> int | None:
         """Do the work; the PR number (None when the PR existed already)."""
         workspace = await self._checkout()
         await self._install_tools()
         await self._develop()
-        if await workspace.commit_all(self._commit_message()) is None:
+        if await workspace.commit_all(self._commit_message()) is not None:
+            await workspace.push(self.branch)
+            await self.record.step("push", "succeeded", f"{self.branch} at {await workspace.head()}")
+        elif self.continuing or not self.pushed_before:
             # Pushing nothing would leave the PR waiting for a head that never comes.
             raise EscalationError("the provider made no change to the repository"
                                   + (f" to address: {self.a.field('feedback')[:500]}" if self.continuing else ""))
-        await workspace.push(self.branch)
-        await self.record.step("push", "succeeded", f"{self.branch} at {await workspace.head()}")
         if self.continuing:
             return None
         pull = await self.ctx.github.open_pull(self.a.repo, head=self.branch, title=self.a.field("title"),
@@ -86,7 +89,8 @@ class DevRun:
         workspace = Workspace(self.path, token)
         await workspace.clone(repo.clone_url)
         exists = bool((await workspace.git("ls-remote", "--heads", "origin", self.branch)).strip())
-        if exists:
+        if exists:  # a dispute or a fix; or an earlier try of this run pushed before it died
+            self.pushed_before = not self.continuing
             await workspace.git("checkout", "--quiet", self.branch)
         elif self.continuing:
             raise EscalationError(f"branch {self.branch} is gone from {self.a.repo}")
