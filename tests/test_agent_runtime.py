@@ -7,11 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from github_sandbox_support import Sandbox, sandbox_process
@@ -23,7 +21,6 @@ from rig_contracts.catalogue import IssueAssignedEvent, ReviewAssignedEvent
 from rig_contracts.entries import EVENT_FIELD
 from rig_contracts.payloads import IssueAssigned, ReviewAssigned
 from rig_identity import mint
-from rig_identity.acl import ensure_agent_user
 from rig_supervisor.local import agent_identity
 
 pytestmark = pytest.mark.slow
@@ -47,11 +44,9 @@ def transcript(path: Path, *entries: dict[str, Any]) -> Path:
 
 
 async def agent_url(redis, redis_url: str, names: Names, agent: str) -> str:
-    """A Valkey URL logged in as the pool's own ACL user."""
-    password = secrets.token_hex(16)
-    user = await ensure_agent_user(redis, names, agent, password)
-    parts = urlsplit(redis_url)
-    return urlunsplit(parts._replace(netloc=f"{quote(user)}:{password}@{parts.hostname}:{parts.port or 6379}"))
+    """A Valkey URL logged in as the pool's own ACL user, made as `make run` makes it."""
+    identity = await agent_identity(redis, names, redis_url, agent, KEYS[0], "http://127.0.0.1:9")
+    return identity["RIG_AGENT_REDIS_URL"]
 
 
 async def start_agent(agent: str, env: dict[str, str]) -> asyncio.subprocess.Process:
