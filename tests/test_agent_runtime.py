@@ -145,10 +145,12 @@ async def test_dev_e_turns_an_assignment_into_the_pr_that_closes_its_issue(
         {"pending": 0, "min": None, "max": None, "consumers": []}
     assert await redis.llen(names.signal("dev-e-python")) == 0
 
-    async def reported() -> bool:
-        return "RUN_FINISHED" in {e.type for e in await stream_events(redis, names)}
+    async def reported() -> bool:  # the last heartbeat is posted as the agent exits, relayed after
+        events = await stream_events(redis, names)
+        return "RUN_FINISHED" in {e.type for e in events} and any(
+            e.type == "AGENT_HEARTBEAT" and e.data.status == "offline" for e in events)
 
-    await eventually(reported, timeout=30, what="RUN_FINISHED on rig:events")
+    await eventually(reported, timeout=30, what="RUN_FINISHED and the offline heartbeat on rig:events")
     events = await stream_events(redis, names)
     types = [e.type for e in events if e.subject == f"{REPO}#{number}" and e.type != "AGENT_HEARTBEAT"]
     assert types[:2] == ["WORK_STARTED", "RUN_STARTED"] and types[-1] == "RUN_FINISHED"
