@@ -116,13 +116,13 @@ def webhook_router(kit: ServiceKit, settings: IngestSettings) -> APIRouter:
             raise refuse(400, "X-GitHub-Delivery and X-GitHub-Event are required")
         payload = parse(body, request.headers.get("content-type", "application/json"))
         delivery = Delivery(guid, event, payload)
-        async with kit.pool.acquire() as conn, conn.transaction():
-            if not await store.record_delivery(conn, guid, event, delivery.action, stored_json(body, payload)):
+        async with kit.pool.acquire() as conn:
+            translation = translation_of(delivery, settings, await store.known(conn, domain.wanted(delivery)))
+            if not await store.store(conn, guid, event, delivery.action, stored_json(body, payload),
+                                     translation.links,
+                                     [outbox.OutboxEntry(e, kit.names.events) for e in translation.events]):
                 WEBHOOKS.labels("redelivery").inc()
                 return {"delivery": guid, "duplicate": True, "events": []}
-            translation = translation_of(delivery, settings, await store.known(conn, domain.wanted(delivery)))
-            await store.remember(conn, translation.links)
-            await outbox.add(conn, [outbox.OutboxEntry(e, kit.names.events) for e in translation.events])
         WEBHOOKS.labels("stored").inc()
         return {"delivery": guid, "duplicate": False, "events": [e.type for e in translation.events]}
 
