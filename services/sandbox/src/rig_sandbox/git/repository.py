@@ -78,16 +78,18 @@ class GitRepository:
 
     async def count_between(self, base: str, head: str) -> int:
         """How many commits `head` has that `base` lacks."""
-        return int((await self._git.run(self.path, "rev-list", "--count", f"{base}..{head}")).text or 0)
+        result = await self._git.run_pure(self.path, "rev-list", "--count", f"{base}..{head}", shas=(base, head))
+        return int(result.text or 0)
 
     async def merge_base(self, first: str, second: str) -> str | None:
         """The best common ancestor of two commits, or None when they share none."""
-        result = await self._git.run(self.path, "merge-base", first, second, check=False)
+        result = await self._git.run_pure(self.path, "merge-base", first, second, shas=(first, second), check=False)
         return result.text if result.code == 0 else None
 
     async def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Whether `ancestor` is reachable from `descendant` (a commit counts as its own ancestor)."""
-        result = await self._git.run(self.path, "merge-base", "--is-ancestor", ancestor, descendant, check=False)
+        result = await self._git.run_pure(self.path, "merge-base", "--is-ancestor", ancestor, descendant,
+                                          shas=(ancestor, descendant), check=False)
         return result.code == 0
 
     async def changes(self, base: str, head: str) -> list[FileChange]:
@@ -99,7 +101,7 @@ class GitRepository:
 
     async def stats(self, base: str, head: str) -> tuple[int, int, int]:
         """Files changed, lines added and lines deleted from `base` to `head` (one `git diff --numstat`)."""
-        result = await self._git.run(self.path, "diff", "--numstat", "-z", "-M", base, head)
+        result = await self._git.run_pure(self.path, "diff", "--numstat", "-z", "-M", base, head, shas=(base, head))
         counts = count_lines(result.stdout)
         return len(counts), sum(added for added, _ in counts), sum(deleted for _, deleted in counts)
 
@@ -115,8 +117,8 @@ class GitRepository:
 
     async def merge(self, base: str, head: str) -> MergeResult:
         """Merge `head` into `base` in memory (`git merge-tree --write-tree`): the tree, or a conflict."""
-        result = await self._git.run(self.path, "merge-tree", "--write-tree", "--no-messages", "--name-only",
-                                     base, head, check=False)
+        result = await self._git.run_pure(self.path, "merge-tree", "--write-tree", "--no-messages", "--name-only",
+                                          base, head, shas=(base, head), check=False)
         if result.code not in (0, 1):
             raise GitError(f"git merge-tree failed ({result.code}): {result.stderr.decode(errors='replace')}")
         return MergeResult(tree=result.text.splitlines()[0], conflicted=result.code == 1)
