@@ -28,6 +28,7 @@ import asyncpg
 import httpx
 import redis
 
+from bench import cpu
 from bench.ingest_ceiling import available as ceiling_available
 from bench.ingest_ceiling import ceiling
 from bench.report import Figure, write
@@ -157,8 +158,12 @@ def measure(bodies_path: Path, bodies: list[dict[str, str]], run: str, folder: P
         if ceiling_available():
             schemas.append(pg_schema)
         for connections in CONNECTIONS:
-            for workers, (_process, port) in servers_up.items():
-                result = load(port, bodies_path, SECONDS, connections)
+            for workers, (process, port) in servers_up.items():
+                used: dict[str, float] = {}
+                with cpu.cores({"ingest": cpu.tree(process.pid), "postgres": cpu.named("postgres"),
+                                "redis": cpu.named("redis-server")}, used):
+                    result = load(port, bodies_path, SECONDS, connections)
+                result["cores"] = used | {"load": used.pop("children")}
                 accepted[workers] += result["accepted"]
                 runs[workers].append(result)
             if ceiling_available():
@@ -242,7 +247,10 @@ def figures_of(ingest: list[dict[str, Any]], ceilings: dict[int, dict[str, Any]]
         figures.append(Figure(f"PostgreSQL ceiling inserts/s, {conns} conn" + ("s" if conns > 1 else ""),
                               result["tps"], "/s"))
     best = max((r | {"workers": s["workers"]} for s in ingest for r in s["runs"]), key=lambda r: r["rate"])
-    figures += [Figure("ingest best sustained webhooks/s", best["rate"], "/s", TARGET_RATE),
+    figures += [Figure("ingest best sustained webhooks/s", best["rate"], "/s", TARGET_RATE,
+                       profile={"cores_used_at_the_best_rate": best["cores"],
+                                "cores": "CPU seconds per second of the run: the ingest process(es), PostgreSQL's "
+                                         "backends, Redis, the load generator, and the whole machine (of cpus)"}),
                 Figure("ingest p99 at the best rate", best["p99"], "ms", TARGET_P99_MS, lower_is_better=True)]
     if best["connections"] in ceilings:
         fraction = best["rate"] / max(ceilings[best["connections"]]["tps"], 1.0)
@@ -264,7 +272,7 @@ def run() -> None:
             profile = profile_ingest(bodies_path, run_id, folder, schemas)
             for figure in figures:
                 if figure.passed is False and figure.name.startswith(HEADLINE):
-                    figure.profile = profile
+                    figure.profile = figure.profile | profile
     finally:
         drop(schemas, f"bench:{run_id}:")
         shutil.rmtree(folder, ignore_errors=True)
