@@ -23,7 +23,7 @@ async def test_a_comment_posted_before_a_crash_is_not_posted_again(router, sandb
     finally:
         await conn.close()
     [body] = await comments(conductor, repo, number)
-    assert body.startswith("Something is wrong.") and "<!-- rig:rig-conductor:approved:x:block -->" in body
+    assert body.startswith("Something is wrong.") and "<!-- rig:router:approved:x:block -->" in body
 
 
 async def test_unreadable_entries_and_unknown_types_are_skipped_not_fatal(router, run_id):

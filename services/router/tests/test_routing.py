@@ -75,7 +75,7 @@ async def test_a_broken_config_blocks_with_one_comment_that_says_what_is_wrong(r
     assert "'rust' is not a stack" in blocked.data.reason and "unknown key `colour`" in blocked.data.reason
     [body] = await eventually(lambda: comments(conductor, repo, issue.number), what="the comment")
     assert "use one of node, dotnet, python, ios, base" in body and "`colour`" in body
-    assert "<!-- rig:rig-conductor:" in body
+    assert "<!-- rig:router:" in body
 
     await publish(router.redis, router.names, again(approval))
     await eventually(lambda: _outcomes(settings, router, issue, ["applied", "duplicate"]), what="the redelivery")

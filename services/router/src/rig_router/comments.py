@@ -28,9 +28,9 @@ _MARKER_SAFE = re.compile(r"^[A-Za-z0-9_.:/#@+=-]{1,180}$")
 
 
 def marker_key(key: str) -> str:
-    """The comment's marker key: `rig-conductor:` and the decision's key (hashed when it has other characters)."""
+    """The comment's marker key: `router:` and the decision's key (hashed when it has other characters)."""
     safe = key if _MARKER_SAFE.match(key) else hashlib.sha256(key.encode()).hexdigest()[:40]
-    return f"rig-conductor:{safe}"
+    return f"router:{safe}"
 
 
 async def insert_comments(conn: asyncpg.Connection, comments: Sequence[Comment]) -> None:
