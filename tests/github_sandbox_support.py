@@ -11,7 +11,7 @@ import hmac
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request, Response
 
 from rig_github import Delivery, GitHubClient, GitHubSettings, Role
 from rig_testing.servers import free_port
+from rig_testing.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = next((p for p in (ROOT.parent / "shared", Path("/work/shared")) if p.is_dir()), ROOT / "shared")
@@ -207,16 +208,6 @@ async def _ready(control: httpx.AsyncClient, process: asyncio.subprocess.Process
     return False
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, within_s: float = 20.0, what: str = "condition",
-                     every_s: float = 0.05) -> Any:
-    """Poll `check` until it returns something truthy; fail saying what never happened."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not (result := await check()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within_s} s waiting for {what}")
-        await asyncio.sleep(every_s)
-    return result
 
 
 async def git(cwd: Path, *args: str) -> str:

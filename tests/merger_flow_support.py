@@ -14,13 +14,14 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from github_sandbox_support import CHAOS_SEED, Roles, Sandbox, eventually, sandbox_process
+from github_sandbox_support import CHAOS_SEED, Roles, Sandbox, sandbox_process
 from system_support import ROOT, build
 
 from rig_contracts import Names
 from rig_contracts.entries import EVENT_FIELD
 from rig_identity import mint
 from rig_supervisor.harness import System, free_port
+from rig_testing.waiting import eventually
 
 REPO = "acme/widgets"
 CHAOS = {"RIG_SANDBOX_CHAOS_SEED": str(CHAOS_SEED), "RIG_SANDBOX_MERGEABLE_UNKNOWN_MAX_S": "1"}

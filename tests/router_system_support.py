@@ -14,13 +14,14 @@ from typing import Any
 
 import httpx
 import redis.asyncio as aioredis
-from github_sandbox_support import Roles, Sandbox, eventually, sandbox_process
+from github_sandbox_support import Roles, Sandbox, sandbox_process
 from system_support import admin_token, build
 
 from rig_bus.messages import decode_fields
 from rig_contracts import Names
 from rig_contracts.entries import EVENT_FIELD
 from rig_supervisor.harness import System
+from rig_testing.waiting import eventually
 
 CHAOS = {"RIG_SANDBOX_CHAOS_SEED": "5", "RIG_SANDBOX_CHAOS_LATE": "0.2", "RIG_SANDBOX_CHAOS_LATE_MAX_S": "0.5",
          "RIG_SANDBOX_CHAOS_REORDER": "0.2", "RIG_SANDBOX_CHAOS_DUPLICATE": "0.3", "RIG_SANDBOX_CHAOS_DROP": "0.15"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from rig_contracts import Names
 from rig_identity import generate_keypair, mint
 from rig_service.topology import ServiceSpec, load
 from rig_supervisor.harness import System, pythonpath
+from rig_testing import waiting
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SERVICES = Path(__file__).parent / "services"
@@ -55,20 +55,9 @@ def build(names: Sequence[str], *, database_url: str, redis_url: str, key_prefix
                   agent_command=agent_command, echo=os.environ.get("RIG_TEST_ECHO") == "1")
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0, what: str = "condition") -> None:
-    """Wait until `check()` is true (a service not answering counts as false), or fail saying what never happened."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await _quietly(check):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def _quietly(check: Callable[[], Awaitable[bool]]) -> bool:
-    try:
-        return await check()
-    except httpx.HTTPError:
-        return False
+async def eventually(check: Callable[[], Awaitable[bool]], *, within_s: float = 60.0, what: str = "condition") -> None:
+    """`rig_testing.waiting.eventually`, where a service not answering yet counts as false."""
+    await waiting.eventually(check, within_s=within_s, what=what, ignoring=(httpx.HTTPError,))
 
 
 async def get_json(url: str, token: str | None = None) -> dict[str, Any]:

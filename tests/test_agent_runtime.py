@@ -150,7 +150,7 @@ async def test_dev_e_turns_an_assignment_into_the_pr_that_closes_its_issue(
         return "RUN_FINISHED" in {e.type for e in events} and any(
             e.type == "AGENT_HEARTBEAT" and e.data.status == "offline" for e in events)
 
-    await eventually(reported, timeout=30, what="RUN_FINISHED and the offline heartbeat on rig:events")
+    await eventually(reported, within_s=30, what="RUN_FINISHED and the offline heartbeat on rig:events")
     events = await stream_events(redis, names)
     types = [e.type for e in events if e.subject == f"{REPO}#{number}" and e.type != "AGENT_HEARTBEAT"]
     assert types[:2] == ["WORK_STARTED", "RUN_STARTED"] and types[-1] == "RUN_FINISHED"
@@ -207,7 +207,7 @@ async def test_a_killed_agents_run_is_finished_by_the_next_process_with_one_pr(
     async def working() -> bool:
         return bool(await redis.exists(names.busy("dev-e-python")))
 
-    await eventually(working, timeout=30, what="the first agent to take the assignment")
+    await eventually(working, within_s=30, what="the first agent to take the assignment")
     await asyncio.sleep(1.0)
     os.killpg(first.pid, 9)
     await first.wait()
@@ -215,7 +215,7 @@ async def test_a_killed_agents_run_is_finished_by_the_next_process_with_one_pr(
     async def lapsed() -> bool:
         return not await redis.exists(names.busy("dev-e-python"))
 
-    await eventually(lapsed, timeout=10, what="busy:dev-e-python to lapse after its agent was killed")
+    await eventually(lapsed, within_s=10, what="busy:dev-e-python to lapse after its agent was killed")
 
     quick = base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python", ["events:write"],
                      dev_transcript(tmp_path, wait_s=0)) | {"RIG_AGENT_CONSUMER": "second",
@@ -286,7 +286,7 @@ async def test_tests_still_failing_after_the_allowed_attempts_escalate_instead_o
     async def escalated() -> bool:
         return any(e.type == "ISSUE_ESCALATED" for e in await stream_events(redis, names))
 
-    await eventually(escalated, timeout=30, what="ISSUE_ESCALATED on rig:events")
+    await eventually(escalated, within_s=30, what="ISSUE_ESCALATED on rig:events")
     events = await stream_events(redis, names)
     [escalation] = [e for e in events if e.type == "ISSUE_ESCALATED"]
     assert escalation.subject == f"{REPO}#{number}"

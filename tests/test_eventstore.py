@@ -26,7 +26,7 @@ async def test_burst_of_10000_with_a_store_restart_in_the_middle(
         async def complete() -> bool:
             page = await get_json(f"{store}/api/log?after=9999&limit=10", token)
             return bool(page["events"])
-        await eventually(complete, timeout=120, what="all 10,000 events in the store")
+        await eventually(complete, within_s=120, what="all 10,000 events in the store")
         await asyncio.sleep(0.5)
         log = await whole_log(store, token)
     assert system.restarts("eventstore") == 1

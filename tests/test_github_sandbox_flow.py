@@ -10,7 +10,6 @@ from github_sandbox_support import (
     Consumer,
     Hook,
     all_deliveries,
-    eventually,
     git,
     receiving,
     sandbox_process,
@@ -18,6 +17,7 @@ from github_sandbox_support import (
 )
 
 from rig_github import GitHubClient, NotMergeableError
+from rig_testing.waiting import eventually
 
 REPO = "acme/widgets"
 FILES = {"README.md": "# widgets\n", "src/app.js": "module.exports = 1;\n"}

@@ -25,12 +25,12 @@ from github_sandbox_support import (
     Roles,
     Sandbox,
     all_deliveries,
-    eventually,
     receiving,
     sandbox_process,
 )
 
 from rig_github import GitHubClient
+from rig_testing.waiting import eventually
 
 REPO = "acme/widgets"
 FILES = {"README.md": "# widgets\n", "src/app.js": "module.exports = 1;\n"}

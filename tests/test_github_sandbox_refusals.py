@@ -9,12 +9,12 @@ from github_sandbox_support import (
     CHAOS_SEED,
     Sandbox,
     all_deliveries,
-    eventually,
     receiving,
     sandbox_process,
 )
 
 from rig_github import Delivery, GitHubClient, HeadMovedError, ValidationFailedError
+from rig_testing.waiting import eventually
 
 REPO = "acme/widgets"
 FILES = {"README.md": "# widgets\n"}

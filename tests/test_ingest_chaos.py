@@ -14,13 +14,14 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 from github import Github
-from github_sandbox_support import Sandbox, eventually, sandbox_process
+from github_sandbox_support import Sandbox, sandbox_process
 from system_support import build
 
 from rig_contracts import Names
 from rig_contracts.entries import EVENT_FIELD
 from rig_github import GitHubClient
 from rig_supervisor.harness import System
+from rig_testing.waiting import eventually
 
 REPO = "acme/widgets"
 CHAOS = {"RIG_SANDBOX_CHAOS_SEED": "3", "RIG_SANDBOX_CHAOS_LATE": "0.3", "RIG_SANDBOX_CHAOS_LATE_MAX_S": "1",

@@ -75,7 +75,7 @@ async def test_a_dead_letter_is_listed_retried_and_then_handled_once(
 
         async def dead_lettered() -> bool:
             return await redis.xlen(f"{key_prefix}rig:dead") == 2
-        await eventually(dead_lettered, timeout=30, what="the refused events to reach rig:dead")
+        await eventually(dead_lettered, within_s=30, what="the refused events to reach rig:dead")
         assert await applied_count(system) == 4
 
         listed = await asyncio.to_thread(rig, "dead", "list", "--json", system=system, folder=tmp_path, **common)
@@ -121,7 +121,7 @@ async def test_republish_after_valkey_restarts_empty_restores_what_was_not_handl
 
         async def restored() -> bool:
             return await applied_count(system) >= len(ids)
-        await eventually(restored, timeout=120, what="every event to be handled after the republish")
+        await eventually(restored, within_s=120, what="every event to be handled after the republish")
         await asyncio.sleep(1.0)
         tally = await get_json(f"{system.url('tally')}/tally")
         assert sorted(tally["applied"]) == sorted(ids), "no event handled twice, none missing"

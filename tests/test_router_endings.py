@@ -8,11 +8,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from github import Github
-from github_sandbox_support import all_deliveries, eventually
+from github_sandbox_support import all_deliveries
 from router_system_support import Conductor, conductor
 from system_support import KEYS
 
 from rig_identity import mint
+from rig_testing.waiting import eventually
 
 REPO = "acme/ends"
 FILES = {".rig-agent.yaml": "stack: node\nescalate: ['needs Xcode (requires-macos)']\n", "README.md": "# ends\n"}

@@ -4,10 +4,10 @@ real Valkey and Postgres. A labeled issue is assigned once, even when the router
 from __future__ import annotations
 
 import pytest
-from github_sandbox_support import eventually
 from router_system_support import arm, conductor, disarm_after_fault
 
 from rig_contracts import event_from_json
+from rig_testing.waiting import eventually
 
 REPO = "acme/shop"
 PYTHON = {".rig-agent.yaml": "stack: python\ntestCommand: pytest -q\ntools: [ruff]\n", "README.md": "# shop\n"}

@@ -5,8 +5,9 @@ longer progress lease."""
 from __future__ import annotations
 
 import pytest
-from github_sandbox_support import eventually
 from router_system_support import conductor
+
+from rig_testing.waiting import eventually
 
 REPO = "acme/leases"
 FILES = {".rig-agent.yaml": "stack: python\n", "README.md": "# leases\n"}

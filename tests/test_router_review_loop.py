@@ -5,8 +5,10 @@ escalates; the same review delivered twice counts once; a push after the approva
 from __future__ import annotations
 
 import pytest
-from github_sandbox_support import all_deliveries, eventually
+from github_sandbox_support import all_deliveries
 from router_system_support import Conductor, conductor
+
+from rig_testing.waiting import eventually
 
 REPO = "acme/loop"
 FILES = {".rig-agent.yaml": "stack: python\n", "README.md": "# loop\n"}

@@ -52,7 +52,7 @@ async def test_a_revoked_token_is_refused_by_ingest_within_a_second(
 
         async def store_refuses() -> bool:
             return (await http.get(f"{store}/api/log", headers=headers)).status_code == 401
-        await eventually(store_refuses, timeout=30, what="the event store to drop the revoked token")
+        await eventually(store_refuses, within_s=30, what="the event store to drop the revoked token")
 
         entries = await redis.xrange(f"{key_prefix}rig:events")
         events = [json.loads(fields[b"event"]) for _id, fields in entries]

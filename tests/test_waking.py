@@ -33,7 +33,7 @@ async def test_work_in_the_wake_list_starts_an_agent_which_exits_when_idle(
 
         async def woken() -> bool:
             return len(wakes(log)) == 1
-        await eventually(woken, timeout=5, what="dev-e-node to be woken")
+        await eventually(woken, within_s=30, what="dev-e-node to be woken")
         agent, started = wakes(log)[0]
         assert agent == "dev-e-node"
         assert started - pushed < 1.0, "started within a second of the LPUSH"
@@ -42,7 +42,7 @@ async def test_work_in_the_wake_list_starts_an_agent_which_exits_when_idle(
             waker = system.supervisor.waker
             return (await redis.llen(f"{key_prefix}signal:dev-e-node") == 0 and waker is not None
                     and not waker.children["dev-e-node"].running)
-        await eventually(drained_and_gone, timeout=10, what="the agent to take its work and exit")
+        await eventually(drained_and_gone, within_s=30, what="the agent to take its work and exit")
         await asyncio.sleep(0.5)
         assert len(wakes(log)) == 1, "an idle agent is not started again"
 
@@ -51,4 +51,4 @@ async def test_work_in_the_wake_list_starts_an_agent_which_exits_when_idle(
 
         async def busy_wakes() -> bool:
             return [a for a, _ in wakes(log)] == ["dev-e-node", "review-e"]
-        await eventually(busy_wakes, timeout=5, what="a busy marker to wake review-e")
+        await eventually(busy_wakes, within_s=30, what="a busy marker to wake review-e")

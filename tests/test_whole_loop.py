@@ -11,11 +11,12 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from github_sandbox_support import CHAOS_SEED, Sandbox, eventually
+from github_sandbox_support import CHAOS_SEED, Sandbox
 from loop_support import Servers, conductor_with_agents, label, stored_events
 
 from rig_supervisor.harness import System
 from rig_testing.model_script import Say, Shell, Step, Tokens
+from rig_testing.waiting import eventually
 
 pytestmark = pytest.mark.slow
 

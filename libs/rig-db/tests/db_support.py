@@ -6,7 +6,6 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from rig_contracts.catalogue import AgentHeartbeatEvent
@@ -33,13 +32,6 @@ def spawn(role: str, *, database_url: str, redis_url: str, key_prefix: str, sche
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0, what: str = "condition") -> None:
-    """Wait until `check()` is true, or fail saying what never happened."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def wait_exit(process: subprocess.Popen[str], timeout: float = 30.0) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
-from db_support import eventually, heartbeat, spawn, stop, wait_exit
+from db_support import heartbeat, spawn, stop, wait_exit
 from programs import counting
 from redis.exceptions import RedisError
 
@@ -20,6 +20,7 @@ from rig_contracts import Event, Names
 from rig_db.inbox import InboxProjection
 from rig_db.pool import create_pool
 from rig_service.faults import FAULT_EXIT_STATUS
+from rig_testing.waiting import eventually
 
 
 async def publish(client: aioredis.Redis, names: Names, events: Sequence[Event]) -> None:

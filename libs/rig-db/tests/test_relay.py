@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
-from db_support import eventually, heartbeat, spawn, stop, wait_exit
+from db_support import heartbeat, spawn, stop, wait_exit
 from programs import counting
 
 from rig_bus import Publisher
@@ -16,6 +16,7 @@ from rig_db import outbox
 from rig_db.pool import create_pool
 from rig_db.relay import OutboxRelay, republish_since
 from rig_service.faults import FAULT_EXIT_STATUS
+from rig_testing.waiting import eventually
 
 
 async def stream_ids(client: aioredis.Redis, stream: str) -> list[str]:

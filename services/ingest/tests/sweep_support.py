@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +51,6 @@ async def serving(app: FastAPI, port: int) -> AsyncIterator[None]:
         await task
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], within_s: float = 30.0, what: str = "it") -> Any:
-    """Poll `check` until it returns something truthy; fail saying what never happened."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not (result := await check()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within_s} s waiting for {what}")
-        await asyncio.sleep(0.1)
-    return result
 
 
 async def rows(database_url: str, query: str, *args: Any) -> list[asyncpg.Record]:

@@ -6,11 +6,12 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from ingest_support import deliver, example
-from sweep_support import eventually, stream_types
+from sweep_support import stream_types
 
 from rig_ingest.app import create_app
 from rig_ingest.settings import IngestSettings
 from rig_testing.servers import PrivateRedis
+from rig_testing.waiting import eventually
 
 
 @pytest.fixture

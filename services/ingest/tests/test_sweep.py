@@ -7,7 +7,7 @@ from collections import Counter
 
 import httpx
 from ingest_support import SECRET
-from sweep_support import eventually, github_settings, metric, rows, serving, stream_types
+from sweep_support import github_settings, metric, rows, serving, stream_types
 
 from rig_db.pool import create_pool
 from rig_github import GitHubClient, GitHubSettings, Role
@@ -15,6 +15,7 @@ from rig_ingest.app import create_app
 from rig_ingest.sweep import MissedDeliverySweep, sweep_of
 from rig_testing.sandbox import sandbox_process
 from rig_testing.servers import free_port
+from rig_testing.waiting import eventually
 
 REPO = "acme/widgets"
 REQUESTED = "rig_ingest_sweep_redeliveries_total"

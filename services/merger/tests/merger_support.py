@@ -6,10 +6,9 @@ the merger's; CI is reported through the sandbox's control API, as a CI system w
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,13 +145,3 @@ async def of_type(redis: aioredis.Redis, names: Names, kind: str) -> list[Envelo
     return [event for _, event in await stream_events(redis, names) if event.type == kind]
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], *, within_s: float = 30.0, what: str = "condition",
-                     every_s: float = 0.1) -> Any:
-    """Poll `check` until it returns something truthy; fail saying what never happened."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not (result := await check()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within_s} s waiting for {what}")
-        await asyncio.sleep(every_s)
-    return result

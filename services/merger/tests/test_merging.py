@@ -10,13 +10,14 @@ from ipaddress import ip_network
 
 import httpx
 import redis.asyncio as aioredis
-from merger_support import REPO, World, eventually, of_type
+from merger_support import REPO, World, of_type
 from prometheus_client import REGISTRY
 
 from rig_contracts import Envelope, Names
 from rig_contracts.catalogue import MergedEvent, PrLabelsChangedEvent, PrUpdatedEvent, ReviewPassedEvent
 from rig_contracts.entries import EVENT_FIELD
 from rig_merger.app import create_app
+from rig_testing.waiting import eventually
 
 
 async def publish(redis: aioredis.Redis, key_prefix: str, event: Envelope) -> None:

@@ -3,9 +3,10 @@ request still wakes it at once (the idle re-check is set far beyond the test's p
 
 import asyncpg
 import pytest
-from merger_support import REPO, World, eventually
+from merger_support import REPO, World
 
 from rig_merger.settings import MergerSettings
+from rig_testing.waiting import eventually
 
 LISTENERS = "SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN \"rig_merger\"'"
 

@@ -5,11 +5,12 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from merger_support import REPO, World, eventually
+from merger_support import REPO, World
 
 from rig_github import GitHubSettings
 from rig_merger.app import create_app
 from rig_testing.sandbox import sandbox_process
+from rig_testing.waiting import eventually
 
 UNKNOWN_MAX_S = 4.0
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,15 +125,6 @@ async def history(database_url: str, schema: str, subject: str) -> list[dict[str
     return [{**dict(r), "decisions": json.loads(r["decisions"])} for r in rows]
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], within_s: float = 20.0, what: str = "condition") -> Any:
-    """Poll `check` until it returns something truthy; fail saying what never happened."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not (result := await check()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within_s}s waiting for {what}")
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def comments(github: GitHubClient, repo: str, number: int) -> list[str]:

@@ -1,8 +1,9 @@
 """A spent budget stops new assignments: an issue's for that item, a repository's for that repository today."""
 
-from router_support import Issue, events_of, eventually, publish
+from router_support import Issue, events_of, publish
 
 from rig_contracts.catalogue import BudgetExceededEvent
+from rig_testing.waiting import eventually
 
 
 def spent(repo: str, scope: str = "repo_day", number: int | None = None) -> BudgetExceededEvent:

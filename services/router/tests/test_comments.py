@@ -2,7 +2,9 @@
 finds the hidden marker on the issue and posts nothing more; entries the router cannot read are skipped."""
 
 import asyncpg
-from router_support import Issue, comments, events_of, eventually, make_repo, open_issue, publish
+from router_support import Issue, comments, events_of, make_repo, open_issue, publish
+
+from rig_testing.waiting import eventually
 
 
 async def test_a_comment_posted_before_a_crash_is_not_posted_again(router, sandbox, run_id, conductor, database_url):

@@ -4,11 +4,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from router_support import Issue, events_of, eventually, make_repo, open_issue, publish, token
+from router_support import Issue, events_of, make_repo, open_issue, publish, token
 
 from rig_contracts import Names
 from rig_contracts.catalogue import WorkStartedEvent
 from rig_router.app import create_app
+from rig_testing.waiting import eventually
 
 QUICK = {"router_start_lease_s": 0.4, "router_progress_lease_s": 1.5, "router_max_attempts": 2,
          "router_lease_sweep_s": 0.1}

@@ -5,11 +5,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 import pytest
-from router_support import Issue, entries, events_of, eventually, publish, token
+from router_support import Issue, entries, events_of, publish, token
 
 from rig_contracts import Names
 from rig_github import GitHubSettings
 from rig_router.app import create_app
+from rig_testing.waiting import eventually
 
 Start = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 

@@ -11,7 +11,6 @@ from router_support import (
     commit,
     entries,
     events_of,
-    eventually,
     history,
     make_repo,
     open_issue,
@@ -19,6 +18,7 @@ from router_support import (
 )
 
 from rig_contracts import event_from_json
+from rig_testing.waiting import eventually
 
 
 async def test_an_approved_python_issue_is_assigned_and_signalled_exactly_once(router, sandbox, run_id, settings):
