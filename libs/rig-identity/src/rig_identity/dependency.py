@@ -109,7 +109,7 @@ class Authenticator:
         with_token = self.require(scope)
 
         async def runtime_caller(request: Request, credentials: Credentials) -> Principal:
-            if credentials is None and (host := self._trusted_host(request)) is not None:
+            if credentials is None and (host := self.trusted_host(request)) is not None:
                 return Principal(subject=f"network:{host}", scopes=frozenset({scope}), jti="",
                                  expires_at=datetime.max.replace(tzinfo=UTC), any_agent=True)
             return await with_token(credentials)
@@ -117,7 +117,8 @@ class Authenticator:
         runtime_caller.__name__ = f"require_runtime_{scope.replace(':', '_')}"
         return runtime_caller
 
-    def _trusted_host(self, request: Request) -> str | None:
+    def trusted_host(self, request: Request) -> str | None:
+        """The caller's address when it lies in a trusted network (RIG_TRUSTED_NETWORKS), else None."""
         if not self.trusted or request.client is None:
             return None
         try:

@@ -93,7 +93,7 @@ def events_router(kit: ServiceKit, gate: Gate, runtime: RuntimeCalls, max_body_b
 
 def reporting_routers(kit: ServiceKit, settings: IngestSettings) -> list[APIRouter]:
     """Every route of agents and people: our events, the public runtime's calls, the token admin API."""
-    gate = Gate(kit.authenticator, settings.trusted_networks)
+    gate = Gate(kit.authenticator)
     limit = settings.ingest_api_max_body_bytes
     runtime = RuntimeCalls(kit, gate, limit)
     return [events_router(kit, gate, runtime, limit), runtime_router(runtime), admin_router(kit)]

@@ -7,9 +7,7 @@ put the edge's X-Forwarded-For client in the request scope, so the address check
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-from collections.abc import Sequence
 
 from fastapi import HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -18,15 +16,11 @@ from rig_identity import Authenticator, Principal
 
 log = logging.getLogger(__name__)
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
 class Gate:
     """Admits callers: by token (with a scope) everywhere, token-less from trusted networks on the runtime's calls."""
 
-    def __init__(self, authenticator: Authenticator, trusted: Sequence[Network]) -> None:
-        self._authenticator = authenticator
-        self._trusted = tuple(trusted)  # the kit's authenticator warns about them at start-up
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._authenticator = authenticator  # it holds the trusted networks, and warned about them at start-up
 
     async def principal(self, request: Request, scope: str) -> Principal | None:
         """The caller its bearer token proves, with `scope` (401/403 otherwise); None when it sent no token."""
@@ -48,16 +42,6 @@ class Gate:
                                      "`rig tokens create`", headers={"WWW-Authenticate": "Bearer"})
         return principal
 
-    def is_trusted(self, request: Request) -> bool:
-        """Whether the request comes from a trusted network."""
-        if not self._trusted or request.client is None:
-            return False
-        try:
-            address = ipaddress.ip_address(request.client.host)
-        except ValueError:
-            return False
-        return any(address in network for network in self._trusted)
-
     async def speaker(self, request: Request, scope: str, agent: str) -> str:
         """The source a runtime call naming `agent` speaks as.
 
@@ -77,7 +61,7 @@ class Gate:
 
     def screen(self, request: Request) -> None:
         """Refuse (401) a token-less call from outside the trusted networks before looking at its body."""
-        if "authorization" in request.headers or self.is_trusted(request):
+        if "authorization" in request.headers or self._authenticator.trusted_host(request) is not None:
             return
         host = request.client.host if request.client else "unknown"
         raise HTTPException(401, f"no bearer token, and {host} is not in a trusted network: send "
