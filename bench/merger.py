@@ -30,6 +30,7 @@ from rig_github import GitHubClient, GitHubSettings, Role
 from rig_identity import generate_keypair, mint
 from rig_service.topology import load
 from rig_supervisor.harness import System
+from rig_supervisor.local import sandbox_env
 from rig_testing import servers
 from rig_testing.sandbox import sandbox_process
 
@@ -37,18 +38,6 @@ MERGES = 40
 TARGET_P99_MS = 200.0
 REPO = "bench/merges"
 SECRET = "bench-webhook-secret"
-
-
-def github_values(url: str, apps: list[dict[str, Any]]) -> dict[str, str]:
-    """Every role's App at the sandbox, as environment variables (no client throttle: it is local)."""
-    env = {"RIG_GITHUB_API_URL": url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
-           "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0"}
-    for app in apps:
-        role = app["role"].upper()
-        env |= {f"RIG_GITHUB_{role}_APP_ID": str(app["id"]),
-                f"RIG_GITHUB_{role}_INSTALLATION_ID": str(app["installation_id"]),
-                f"RIG_GITHUB_{role}_PRIVATE_KEY_FILE": app["key_path"]}
-    return env
 
 
 class Bench:
@@ -147,9 +136,9 @@ async def main() -> None:
     with sandbox_process(folder / "sandbox", RIG_SANDBOX_WEBHOOK_URL=hook, RIG_SANDBOX_WEBHOOK_SECRET=SECRET) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as control:
             apps = (await control.get("/_sandbox/apps")).json()
-            system.plan.env.update(github_values(url, apps))
+            system.plan.env.update(sandbox_env(url, apps))
             github = GitHubSettings.model_validate({k.removeprefix("RIG_").lower(): v
-                                                    for k, v in github_values(url, apps).items()})
+                                                    for k, v in sandbox_env(url, apps).items()})
             await control.post("/_sandbox/repos", json={"owner": "bench", "name": "merges", "files": {"a": "a"}})
             async with (system, GitHubClient(github, Role.DEV) as dev, GitHubClient(github, Role.REVIEW) as review):
                 bench = Bench(control, redis, names, system.url("merger"),

@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import redis.asyncio as aioredis
 
-from bench.merger import github_values
 from bench.report import Figure, write
 from bench.teardown import cleanup
 from rig_bus import Outgoing, Publisher
@@ -29,6 +28,7 @@ from rig_contracts.catalogue import IssueApprovedEvent
 from rig_identity import generate_keypair
 from rig_service.topology import load
 from rig_supervisor.harness import System
+from rig_supervisor.local import sandbox_env
 from rig_testing import servers
 from rig_testing.sandbox import sandbox_process
 
@@ -100,7 +100,7 @@ async def main() -> None:
     with sandbox_process(folder / "sandbox") as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as control:
             apps = (await control.get("/_sandbox/apps")).json()
-            system.plan.env.update(github_values(url, apps))
+            system.plan.env.update(sandbox_env(url, apps))
             await control.post("/_sandbox/repos", json={"owner": "bench", "name": "routes",
                                                         "files": {".rig-agent.yaml": "stack: python\n"}})
         async with system:

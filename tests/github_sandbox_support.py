@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from rig_github import Delivery, GitHubClient, GitHubSettings, Role
+from rig_supervisor.local import sandbox_env
 from rig_testing.servers import free_port
 from rig_testing.waiting import eventually
 
@@ -132,14 +133,9 @@ class Sandbox:
     def env(self) -> dict[str, str]:
         """The environment of a service process using this sandbox: every role's App, no throttle, the webhook
         secret ingest checks, and missed-delivery sweeps every second."""
-        env = {"RIG_GITHUB_API_URL": self.url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
-               "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0", "RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]),
-               "RIG_INGEST_SWEEP_INTERVAL_S": "1", "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3"}
-        for role, app in self.apps.items():
-            prefix = f"RIG_GITHUB_{role.upper()}"
-            env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
-                    f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"])}
-        return env
+        return sandbox_env(self.url, [app | {"role": role} for role, app in self.apps.items()]) | {
+            "RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_INGEST_SWEEP_INTERVAL_S": "1",
+            "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3"}
 
     @contextlib.asynccontextmanager
     async def roles(self) -> AsyncIterator[Roles]:

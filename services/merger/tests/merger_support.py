@@ -20,6 +20,7 @@ from rig_contracts import Envelope, Names
 from rig_contracts.entries import EVENT_FIELD
 from rig_contracts.parsing import parse_event
 from rig_github import GitHubClient, GitHubSettings, Role
+from rig_supervisor.local import sandbox_env
 
 OWNER, NAME = "acme", "widgets"
 REPO = f"{OWNER}/{NAME}"
@@ -38,16 +39,8 @@ def github_settings(url: str, apps: list[dict[str, Any]]) -> GitHubSettings:
 
 
 def github_env(url: str, apps: list[dict[str, Any]]) -> dict[str, str]:
-    """The same settings as environment variables, for service processes."""
-    env = {"RIG_GITHUB_API_URL": url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
-           "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0", "RIG_GITHUB_RETRY_BACKOFF_FACTOR": "0.05",
-           "RIG_GITHUB_RETRY_MAX_WAIT": "2"}
-    for app in apps:
-        role = app["role"].upper()
-        env |= {f"RIG_GITHUB_{role}_APP_ID": str(app["id"]),
-                f"RIG_GITHUB_{role}_INSTALLATION_ID": str(app["installation_id"]),
-                f"RIG_GITHUB_{role}_PRIVATE_KEY_FILE": app["key_path"]}
-    return env
+    """The same settings as environment variables, for service processes (quick retries: it is local)."""
+    return sandbox_env(url, apps) | {"RIG_GITHUB_RETRY_BACKOFF_FACTOR": "0.05", "RIG_GITHUB_RETRY_MAX_WAIT": "2"}
 
 
 @dataclass

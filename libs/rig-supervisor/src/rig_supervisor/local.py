@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -56,6 +57,11 @@ async def sandbox_credentials(sandbox_url: str) -> dict[str, str]:
         response = await client.get("/_sandbox/apps")
         response.raise_for_status()
         apps = response.json()
+    return sandbox_env(sandbox_url, apps)
+
+
+def sandbox_env(sandbox_url: str, apps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """RIG_GITHUB_* for the sandbox's Apps as `GET /_sandbox/apps` lists them (no throttle: it is local)."""
     env = {"RIG_GITHUB_API_URL": sandbox_url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
            "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0"}
     for app in apps:
