@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -60,3 +61,20 @@ def processes_in(directory: Path) -> list[str]:
         if cwd.startswith(str(directory)) and process.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(" ".join(process.info["cmdline"] or []))
     return found
+
+
+async def run_watching(provider: Provider, request: RunRequest, directory: Path) -> tuple[RunResult, list[str]]:
+    """Run to the end, noting the command lines running in `directory` every 0.2 s meanwhile."""
+    seen: list[str] = []
+
+    async def watch() -> None:
+        while True:
+            seen.extend(processes_in(directory))
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        _, result = await run_to_end(provider, request)
+    finally:
+        watcher.cancel()
+    return result, seen

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from providers_support import git_repo, json_lines, processes_in, run_to_end, script_tokens
+from providers_support import git_repo, json_lines, processes_in, run_to_end, run_watching, script_tokens
 
 from rig_contracts.payloads import Usage
 from rig_providers import CodexOptions, CodexProvider, Limits, RunRequest, StopReason
@@ -106,16 +105,7 @@ async def test_a_run_over_its_time_limit_is_stopped_with_the_commands_it_started
         codex: CodexProvider, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
     repo = git_repo(tmp_path / "repo")
     fake_openai.script = [Shell("python3 -c 'import time; time.sleep(300)'"), Say("Slept.")]
-    seen: list[str] = []
-
-    async def watch() -> None:
-        while True:
-            seen.extend(processes_in(repo))
-            await asyncio.sleep(0.2)
-
-    watcher = asyncio.create_task(watch())
-    _, result = await run_to_end(codex, request(tmp_path, repo, "Wait", limits=Limits(max_seconds=10)))
-    watcher.cancel()
+    result, seen = await run_watching(codex, request(tmp_path, repo, "Wait", limits=Limits(max_seconds=10)), repo)
 
     assert result.stop_reason is StopReason.TIME_LIMIT and result.is_error
     assert any("time.sleep(300)" in command for command in seen), "the scripted command ran"
