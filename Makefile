@@ -13,7 +13,7 @@ run: sync
 	.venv/bin/rig-run
 
 test: sync
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 lint: sync
 	.venv/bin/ruff check .
