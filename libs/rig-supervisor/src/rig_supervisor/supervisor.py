@@ -113,8 +113,8 @@ class Supervisor:
             await asyncio.sleep(delay)
             if self._stopping:
                 return
-            child.restarts += 1
             await child.start()
+            child.restarts += 1  # counted once the new process exists, so a reader never sees a count without it
 
     async def wait_healthy(self, timeout_s: float = 60.0, names: set[str] | None = None) -> None:
         """Wait until every service (or those `names`) answers `/healthz`, or fail naming the ones that do not."""
