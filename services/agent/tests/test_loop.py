@@ -114,13 +114,14 @@ async def test_a_run_longer_than_the_reclaim_time_is_not_taken_over_while_its_ag
     await assign(redis, names, 9)
     first, second = RecordingWorker(), RecordingWorker()
     first.release.clear()
-    async with running(make_loop(agent_redis, names, first, "a", reclaim_idle_s=1.5)), \
-            running(make_loop(agent_redis, names, second, "b", reclaim_idle_s=1.5)):
+    async with running(make_loop(agent_redis, names, first, "a", reclaim_idle_s=1.5)):
         await first.started.wait()
-        await asyncio.sleep(4.0)  # over two reclaim idle times (the claim is refreshed every third of one)
-        assert second.handled == []
-        first.release.set()
-        await until(lambda: _done(redis, names, first, 1))
+        # The second agent starts once the first holds the run, so that it cannot simply read the entry first.
+        async with running(make_loop(agent_redis, names, second, "b", reclaim_idle_s=1.5)):
+            await asyncio.sleep(4.0)  # over two reclaim idle times (the claim is refreshed every third of one)
+            assert second.handled == []
+            first.release.set()
+            await until(lambda: _done(redis, names, first, 1))
     assert second.handled == []
 
 

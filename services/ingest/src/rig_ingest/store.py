@@ -67,4 +67,3 @@ async def store(conn: asyncpg.Connection, guid: str, event: str, action: str | N
         [p.head_sha for p in pulls],
         [h.repo for h in heads], [h.head_sha for h in heads], [h.pr_number for h in heads],
         *outbox.columns(events)) is not None
-
