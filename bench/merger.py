@@ -136,9 +136,9 @@ async def main() -> None:
     with sandbox_process(folder / "sandbox", RIG_SANDBOX_WEBHOOK_URL=hook, RIG_SANDBOX_WEBHOOK_SECRET=SECRET) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as control:
             apps = (await control.get("/_sandbox/apps")).json()
-            system.plan.env.update(sandbox_env(url, apps))
-            github = GitHubSettings.model_validate({k.removeprefix("RIG_").lower(): v
-                                                    for k, v in sandbox_env(url, apps).items()})
+            github_env = sandbox_env(url, apps)
+            system.plan.env.update(github_env)
+            github = GitHubSettings.model_validate({k.removeprefix("RIG_").lower(): v for k, v in github_env.items()})
             await control.post("/_sandbox/repos", json={"owner": "bench", "name": "merges", "files": {"a": "a"}})
             async with (system, GitHubClient(github, Role.DEV) as dev, GitHubClient(github, Role.REVIEW) as review):
                 bench = Bench(control, redis, names, system.url("merger"),

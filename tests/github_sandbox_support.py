@@ -133,7 +133,7 @@ class Sandbox:
     def env(self) -> dict[str, str]:
         """The environment of a service process using this sandbox: every role's App, no throttle, the webhook
         secret ingest checks, and missed-delivery sweeps every second."""
-        return sandbox_env(self.url, [app | {"role": role} for role, app in self.apps.items()]) | {
+        return sandbox_env(self.url, list(self.apps.values())) | {
             "RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_INGEST_SWEEP_INTERVAL_S": "1",
             "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3"}
 

@@ -136,5 +136,3 @@ async def stream_events(redis: aioredis.Redis, names: Names) -> list[tuple[str, 
 async def of_type(redis: aioredis.Redis, names: Names, kind: str) -> list[Envelope]:
     """The events of one type on `rig:events`."""
     return [event for _, event in await stream_events(redis, names) if event.type == kind]
-
-
