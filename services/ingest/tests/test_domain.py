@@ -92,6 +92,27 @@ def test_opened_pr_with_a_closing_keyword_is_created_on_its_issue_and_remembered
     assert translation.links == (PullLink(REPO.lower(), pr["number"], 7, pr["head"]["sha"]),)
 
 
+def test_created_and_updated_prs_say_who_opened_them_and_where_their_head_lives():
+    opened, pushed = pull_request("opened"), pull_request("synchronize")
+    created = only(translate("pull_request", opened))
+    updated = only(translate("pull_request", pushed, Known(issues={pushed["pull_request"]["number"]: 7})))
+    assert (created.data.author, created.data.head_repo) == ("Codertocat", REPO)
+    assert (updated.data.author, updated.data.head_repo) == ("Codertocat", REPO)
+
+
+def test_a_pr_from_a_fork_names_the_fork_as_its_head_repository():
+    payload = pull_request("opened")
+    head = payload["pull_request"]["head"]
+    head["repo"] = {**head["repo"], "full_name": "outsider/Hello-World", "fork": True}
+    head["label"], head["ref"] = "outsider:main", "main"
+    payload["pull_request"]["user"]["login"] = "outsider"
+    created = only(translate("pull_request", payload))
+    assert (created.data.head_repo, created.data.head_ref, created.data.author) == ("outsider/Hello-World", "main",
+                                                                                    "outsider")
+    head["repo"] = None  # the fork was deleted: GitHub sends no head repository
+    assert only(translate("pull_request", payload, guid="guid-2")).data.head_repo == ""
+
+
 def test_opened_pr_without_a_keyword_is_only_remembered():
     translation = translate("pull_request", pull_request("opened", "no link"))
     assert translation.events == ()

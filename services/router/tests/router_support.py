@@ -28,6 +28,8 @@ from rig_github import GitHubClient, GitHubSettings
 from rig_identity import generate_keypair, mint
 
 SHA_A, SHA_B = "a" * 40, "b" * 40
+DEV_BOT = "rig-dev[bot]"
+"""The dev App's bot login, whose PRs the router under test adopts (its settings say so)."""
 KEYS = generate_keypair()
 """The key pair the router under test trusts (its public half is in the settings)."""
 
@@ -61,7 +63,7 @@ class Issue:
     def pr_created(self, pr: int, head: str = SHA_A) -> PrCreatedEvent:
         return PrCreatedEvent.of(source="ingest", subject=self.subject, key=f"pr:{self.repo}#{pr}", data={
             "repo": self.repo, "pr_number": pr, "issue_number": self.number, "head_sha": head,
-            "head_ref": "rig/fix", "base_ref": "main"})
+            "head_ref": "rig/fix", "base_ref": "main", "author": DEV_BOT, "head_repo": self.repo})
 
     def disputed(self, pr: int, review_id: int, head: str = SHA_A, feedback: str = "Handle the empty cart."
                  ) -> ReviewDisputedEvent:
@@ -77,7 +79,8 @@ class Issue:
 
     def pr_updated(self, pr: int, head: str, before: str) -> PrUpdatedEvent:
         return PrUpdatedEvent.of(source="ingest", subject=self.subject, key=f"pr-head:{self.repo}#{pr}:{head}",
-                                 data={"repo": self.repo, "pr_number": pr, "head_sha": head, "before_sha": before})
+                                 data={"repo": self.repo, "pr_number": pr, "head_sha": head, "before_sha": before,
+                                       "author": DEV_BOT, "head_repo": self.repo})
 
     def merge_requested(self, pr: int, head: str = SHA_A) -> MergeRequestedEvent:
         return MergeRequestedEvent.of(source="merger", subject=self.subject, key=f"merge:{self.repo}#{pr}:{head}",

@@ -71,9 +71,9 @@ def test_assigned_then_started_then_pr_opened_then_in_review():
     item, commands, _ = run([approved(), assigned()])
     assert item.state is State.ASSIGNED
     item, _, _ = run([started()], item=item)
-    assert item.state is State.IN_PROGRESS and item.branch == BRANCH
+    assert item.state is State.IN_PROGRESS and (item.branch, item.reported_branch) == ("", BRANCH)
     item, commands, _ = run([pr_created(A)], item=item)
-    assert item.state is State.PR_OPEN and item.pr_number == PR and item.head_sha == A
+    assert item.state is State.PR_OPEN and item.pr_number == PR and item.head_sha == A and item.branch == BRANCH
     assert commands == [AssignReview("pr:opened:assign-review", PR, A, 1)]
     item, commands, _ = run([review_assigned(A)], item=item)
     assert item.state is State.IN_REVIEW and commands == []
@@ -158,7 +158,7 @@ def test_the_third_dispute_escalates():
 
 
 def test_max_review_rounds_comes_from_the_policy():
-    item, commands, _ = run([approved(), pr_created(A), disputed(A, 11)], Policy(stack="python", max_review_rounds=1))
+    item, commands, _ = run([approved(), pr_created(A), disputed(A, 11)], replace(POLICY, max_review_rounds=1))
     assert item.state is State.ESCALATED and kinds(commands) == ["AssignDev", "AssignReview", "Escalate"]
 
 

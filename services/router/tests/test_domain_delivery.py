@@ -98,9 +98,11 @@ def test_an_approval_delivered_before_its_push_is_kept():
     assert item.state is State.APPROVED_FOR_MERGE and kinds(commands)[-1] == "RequestMerge"
 
 
-def test_a_pr_before_the_approval_is_reviewed_once_approved():
-    item, commands, _ = run([pr_created(A), approved()])
-    assert item.state is State.PR_OPEN and kinds(commands) == ["AssignReview"]
+def test_a_pr_before_the_approval_is_not_adopted_and_the_approval_goes_to_dev_e():
+    item, commands, _ = run([pr_created(A), approved(), disputed(A, 3)])
+    assert item.state is State.APPROVED and kinds(commands) == ["AssignDev"]
+    assert item.pr_number is None and item.foreign_prs == {PR} and item.branch == ""
+    assert "before the issue was approved" in item.anomalies[0] and f"PR #{PR}" in item.anomalies[1]
 
 
 def test_unexpected_events_are_counted_not_raised():

@@ -32,7 +32,8 @@ SUBJECT = f"{REPO}#{NUMBER}"
 PR = 40
 BRANCH = "rig/12-fix-cart"
 A, B, C, D = "a" * 40, "b" * 40, "c" * 40, "d" * 40
-POLICY = Policy(stack="python")
+DEV_BOT = "rig-dev[bot]"
+POLICY = Policy(stack="python", pr_authors=(DEV_BOT,))
 E = TypeVar("E", bound=Envelope)
 
 
@@ -75,8 +76,13 @@ def budget(scope: str = "issue") -> BudgetExceededEvent:
                                         "spent_usd": 5.2})
 
 
-def pr_created(head: str = A) -> PrCreatedEvent:
-    return _pull(PrCreatedEvent, "pr:opened", issue_number=NUMBER, head_sha=head, head_ref=BRANCH, base_ref="main")
+def pr_created(head: str = A, *, pr: int = PR, author: str = DEV_BOT, head_repo: str = REPO,
+               head_ref: str = BRANCH) -> PrCreatedEvent:
+    """The PR opened, by default by the dev App from a branch of the base repository (so the item adopts it)."""
+    key = "pr:opened" if pr == PR else f"pr:opened:{pr}"
+    return PrCreatedEvent.of(source="ingest", subject=SUBJECT, key=key, data={
+        "repo": REPO, "pr_number": pr, "issue_number": NUMBER, "head_sha": head, "head_ref": head_ref,
+        "base_ref": "main", "author": author, "head_repo": head_repo})
 
 
 def review_assigned(head: str = A, round_: int = 1) -> ReviewAssignedEvent:
@@ -84,8 +90,12 @@ def review_assigned(head: str = A, round_: int = 1) -> ReviewAssignedEvent:
                  assignment_id=f"rv-{round_}")
 
 
-def pr_updated(head: str = B, before: str = A, key: str | None = None) -> PrUpdatedEvent:
-    return _pull(PrUpdatedEvent, key or f"push:{head[:1]}", head_sha=head, before_sha=before)
+def pr_updated(head: str = B, before: str = A, key: str | None = None, *, pr: int = PR, author: str = DEV_BOT,
+               head_repo: str = REPO) -> PrUpdatedEvent:
+    key = key or f"push:{head[:1]}" + ("" if pr == PR else f":{pr}")
+    return PrUpdatedEvent.of(source="ingest", subject=SUBJECT, key=key, data={
+        "repo": REPO, "pr_number": pr, "head_sha": head, "before_sha": before, "author": author,
+        "head_repo": head_repo})
 
 
 def passed(head: str = A, review_id: int = 1) -> ReviewPassedEvent:

@@ -102,6 +102,9 @@ class PrCreated(PrRef):
     base_ref: str = Field(description="Base branch name.")
     url: str = Field(default="", description="HTML URL of the PR.")
     author: str = Field(default="", description="Login of the PR's author.")
+    head_repo: str = Field(default="", description="`owner/name` of the repository holding the head branch: "
+                                                   "another than `repo` for a PR from a fork; empty when unknown "
+                                                   "(a deleted fork, or an event from before this field).")
 
 
 class PrReported(PrRef):
@@ -117,6 +120,9 @@ class PrUpdated(PrRef):
 
     head_sha: str = Field(description="New head SHA.")
     before_sha: str = Field(default="", description="Previous head SHA.")
+    author: str = Field(default="", description="Login of the PR's author.")
+    head_repo: str = Field(default="", description="`owner/name` of the repository holding the head branch "
+                                                   "(see PR_CREATED); empty when unknown.")
 
 
 class PrLabelsChanged(PrRef):

@@ -61,13 +61,18 @@ async def sandbox_credentials(sandbox_url: str) -> dict[str, str]:
 
 
 def sandbox_env(sandbox_url: str, apps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """RIG_GITHUB_* for the sandbox's Apps as `GET /_sandbox/apps` lists them (no throttle: it is local)."""
+    """RIG_GITHUB_* for the sandbox's Apps as `GET /_sandbox/apps` lists them (no throttle: it is local).
+
+    With them the dev App's bot login, whose PRs the router adopts (RIG_ROUTER_DEV_APP_LOGIN).
+    """
     env = {"RIG_GITHUB_API_URL": sandbox_url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
            "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0"}
     for app in apps:
         prefix = f"RIG_GITHUB_{app['role'].upper()}"
         env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
                 f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"])}
+        if app["role"] == "dev" and app.get("bot_login"):  # the router adopts the PRs of this bot only
+            env["RIG_ROUTER_DEV_APP_LOGIN"] = str(app["bot_login"])
     return env
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig_agent.assignment import Assignment
+from rig_agent.branches import continuing, refusal
 from rig_agent.commands import CommandResult, run_command
 from rig_agent.conductor import Conductor
 from rig_agent.prompts import dev_prompt, escalation_in
@@ -56,9 +57,12 @@ class DevRun:
         self.record = record
         self.a = assignment
         self.totals = Totals()
-        self.continuing = bool(assignment.field("branch"))
-        """A dispute or a fix: the PR's branch exists and the provider session may be resumed."""
-        self.branch = assignment.field("branch") or branch_name(assignment.number, assignment.field("title"))
+        assigned = assignment.field("branch")
+        self.continuing = continuing(assignment.field("reason"), assigned)
+        """A dispute, a fix or its retry: the PR's branch exists and the provider session may be resumed."""
+        self.branch = assigned if self.continuing else branch_name(assignment.number, assignment.field("title"))
+        self.expected = ""
+        """The branch's commit when it was checked out ("" for a new branch): the push's lease."""
         self.path = ctx.options.work_root / assignment.repo.replace("/", "__") / f"{assignment.number}"
         self.pushed_before = False
         """A new item's branch was already on GitHub: an earlier try pushed the work, the PR may still be missing."""
@@ -69,7 +73,7 @@ class DevRun:
         await self._install_tools()
         await self._develop()
         if await workspace.commit_all(self._commit_message()) is not None:
-            await workspace.push(self.branch)
+            await workspace.push(self.branch, self.expected)
             await self.record.step("push", "succeeded", f"{self.branch} at {await workspace.head()}")
         elif self.continuing or not self.pushed_before:
             # Pushing nothing would leave the PR waiting for a head that never comes.
@@ -85,6 +89,8 @@ class DevRun:
     async def _checkout(self) -> Workspace:
         token = await self.ctx.github.git_token()
         repo = await self.ctx.github.get_repo(self.a.repo)
+        if (why := refusal(self.branch, self.a.number, repo.default_branch)) is not None:
+            raise EscalationError(f"{why} (reason {self.a.field('reason') or 'new'!r}); nothing was pushed")
         shutil.rmtree(self.path, ignore_errors=True)  # a retried run starts from what is on GitHub
         workspace = Workspace(self.path, token)
         await workspace.clone(repo.clone_url)
@@ -92,6 +98,7 @@ class DevRun:
         if exists:  # a dispute or a fix; or an earlier try of this run pushed before it died
             self.pushed_before = not self.continuing
             await workspace.git("checkout", "--quiet", self.branch)
+            self.expected = await workspace.head()
         elif self.continuing:
             raise EscalationError(f"branch {self.branch} is gone from {self.a.repo}")
         else:

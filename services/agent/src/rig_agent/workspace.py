@@ -71,9 +71,14 @@ class Workspace:
         await self.git("commit", "--quiet", "-m", message)
         return (await self.git("rev-parse", "HEAD")).strip()
 
-    async def push(self, branch: str) -> None:
-        """Push `branch` to origin (a fast-forward; a rejected push is an error to report, never forced)."""
-        await self.git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}")
+    async def push(self, branch: str, expected: str) -> None:
+        """Push HEAD to `branch` on origin only if the branch is still at `expected` ("": does not exist yet).
+
+        The lease makes the server refuse the update when anyone else pushed meanwhile (GitError), so a push
+        never overwrites someone else's.
+        """
+        ref = f"refs/heads/{branch}"
+        await self.git("push", "--quiet", f"--force-with-lease={ref}:{expected}", "origin", f"HEAD:{ref}")
 
     async def head(self) -> str:
         """The checked-out commit."""

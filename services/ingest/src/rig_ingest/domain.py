@@ -108,6 +108,8 @@ def _pull_request(delivery: Delivery, known: Known) -> Translation:
     subject = work_item(repo, num, known, linked)
     ref = f"{repo}#{num}"
     data: dict[str, Any] = {"repo": repo, "pr_number": num}
+    # Who opened it and where its head lives: the router adopts only PRs of the dev App from the base repository.
+    origin = {"author": text(obj(pr, "user"), "login"), "head_repo": text(obj(obj(pr, "head"), "repo"), "full_name")}
     link = PullLink(repo.lower(), num, known.issues.get(num) or linked, head)
     event: Envelope
     if action in ("opened", "reopened"):
@@ -115,12 +117,11 @@ def _pull_request(delivery: Delivery, known: Known) -> Translation:
             return Translation(links=(link,))
         event = PrCreatedEvent.of(source=SOURCE, subject=f"{repo}#{linked}", key=f"pr:{ref}", data=data | {
             "issue_number": linked, "head_sha": head, "head_ref": text(obj(pr, "head"), "ref"),
-            "base_ref": text(obj(pr, "base"), "ref"), "url": text(pr, "html_url"),
-            "author": text(obj(pr, "user"), "login")})
+            "base_ref": text(obj(pr, "base"), "ref"), "url": text(pr, "html_url")} | origin)
     elif action == "synchronize":
         before = text(delivery.payload, "before")
         event = PrUpdatedEvent.of(source=SOURCE, subject=subject, key=f"pr-head:{ref}:{head}",
-                                  data=data | {"head_sha": head, "before_sha": before})
+                                  data=data | {"head_sha": head, "before_sha": before} | origin)
     elif action in ("labeled", "unlabeled"):
         labels = [text(x, "name") for x in pr.get("labels") or () if isinstance(x, Mapping)]
         label = text(obj(delivery.payload, "label"), "name")

@@ -79,8 +79,10 @@ class Router:
     """The batch handler of `rig:events` (the kit's live handler)."""
 
     def __init__(self, kit: ServiceKit, source: ConfigSource, emitter: Emitter, poster: CommentPoster,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, pr_authors: Sequence[str] = ()) -> None:
         self._kit = kit
+        self._pr_authors = tuple(pr_authors)
+        """Whose PRs items adopt (settings, not the stored policy: a change of settings applies at once)."""
         self._limits = limits or Limits()
         self._source = source
         self._emitter = emitter
@@ -131,7 +133,8 @@ class Router:
             policy = policy_for(reading, data.title, data.body, data.labels, path=self._source.path)
         before = row.item if row else None
         spent = (row.item.repo if row else event.subject.split("#", 1)[0]) in batch.spent
-        decision = decide(before, event, replace(policy, repo_budget_spent=True) if spent else policy)
+        decision = decide(before, event, replace(policy, repo_budget_spent=spent or policy.repo_budget_spent,
+                                                 pr_authors=self._pr_authors))
         if decision.item is None or (decision.item is before and not decision.duplicate and not decision.anomaly):
             return  # not a work item, or a type the state machine does not route on
         row = row or ItemRow(decision.item)

@@ -11,7 +11,7 @@ import asyncpg
 
 from rig_workflow import Policy, State, WorkItem
 
-_SETS = {f.name for f in fields(WorkItem) if f.type == "frozenset[str]"}
+_SETS = {f.name for f in fields(WorkItem) if str(f.type).startswith("frozenset[")}
 
 
 _ITEM_FIELDS = tuple(f.name for f in fields(WorkItem))
@@ -126,9 +126,9 @@ async def describe(conn: asyncpg.Connection, subject: str) -> dict[str, Any] | N
     assignments = await conn.fetch(
         "SELECT id::text, agent, kind, attempt, status, created_at, started_at, closed_at FROM assignments "
         "WHERE subject = $1 ORDER BY created_at", subject)
-    keep = ("agent", "stack", "attempt", "pr_number", "branch", "head_sha", "approved_sha", "review_round",
-            "disputes", "fix_attempts", "merged", "merge_sha", "closed_completed", "budget_exceeded",
-            "anomaly_count", "anomalies")
+    keep = ("agent", "stack", "attempt", "pr_number", "branch", "reported_branch", "foreign_prs", "head_sha",
+            "approved_sha", "review_round", "disputes", "fix_attempts", "merged", "merge_sha", "closed_completed",
+            "budget_exceeded", "anomaly_count", "anomalies")
     return {
         "subject": subject, "state": row["state"], **{k: item.get(k) for k in keep},
         "title": json.loads(row["details"]).get("title", ""),

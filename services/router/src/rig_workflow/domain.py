@@ -148,12 +148,16 @@ def assigned(item: WorkItem) -> Outcome:
 
 
 def work_started(item: WorkItem, event: WorkStartedEvent) -> Outcome:
-    """The agent began (or went back to) the work, on the branch it names."""
-    branch = item.branch or event.data.branch
+    """The agent began (or went back to) the work.
+
+    The branch it names is shown, never worked on: anyone with a token can report, so a branch comes only from
+    the router's naming or from an adopted PR.
+    """
+    reported = replace(item, reported_branch=event.data.branch)
     if item.state in DEVELOPING:
-        return Outcome(replace(item, state=State.IN_PROGRESS, branch=branch))
+        return Outcome(replace(reported, state=State.IN_PROGRESS))
     if item.state is State.NEW:
-        return unexpected(replace(item, branch=branch), "work started before the issue was approved")
+        return unexpected(reported, "work started before the issue was approved")
     return unexpected(item, f"work started while {item.state}")
 
 

@@ -63,6 +63,8 @@ class Policy:
     """What is wrong with `.rig-agent.yaml`, if anything: the item is blocked."""
     repo_budget_spent: bool = False
     """The repository's daily budget is spent: no further assignments."""
+    pr_authors: tuple[str, ...] = ()
+    """Logins whose PRs an item adopts: the dev App's bot login and the people the settings trust."""
 
     def agent_for(self, stack: str) -> str:
         """The agent pool that develops for `stack`: `ibuild-e` for iOS or macOS work, else `dev-e-{stack}`."""
@@ -85,6 +87,11 @@ class WorkItem:
     """Dev assignments made so far (first work, changes requested, fixes); the next one is `attempt + 1`."""
     pr_number: int | None = None
     branch: str = ""
+    """The branch the dev agent works on: the adopted PR's head branch; empty until a PR is adopted."""
+    reported_branch: str = ""
+    """The branch the latest WORK_STARTED named: shown, never given to an agent (reports never set a branch)."""
+    foreign_prs: frozenset[int] = frozenset()
+    """PRs that close the issue but were not adopted (a fork's, an outsider's, one opened before approval)."""
     head_sha: str = ""
     superseded_heads: frozenset[str] = frozenset()
     """Heads a push replaced: a late event about one of them changes nothing."""

@@ -15,6 +15,7 @@ from rig_contracts.catalogue import (
     ReviewDisputedEvent,
     ReviewPassedEvent,
 )
+from rig_workflow import domain_adoption as adoption
 from rig_workflow.domain_model import DEVELOPING, FINAL, HALTED, MERGE_PHASE, REVIEWING, Policy, State, WorkItem
 from rig_workflow.domain_steps import Outcome, assign_dev, escalate, finish, review, unexpected
 
@@ -23,19 +24,19 @@ FIXABLE = frozenset({"conflict", "behind", "checks failed"})
 
 
 def _other_pr(item: WorkItem, pr_number: int) -> bool:
-    return item.pr_number is not None and item.pr_number != pr_number
+    return pr_number in item.foreign_prs or (item.pr_number is not None and item.pr_number != pr_number)
 
 
 def pr_created(item: WorkItem, event: PrCreatedEvent, policy: Policy) -> Outcome:
     """A PR linked to the issue was opened: have its head reviewed."""
     data = event.data
+    if (why := adoption.refusal(item, data.pr_number, data.repo, data.head_repo, data.author, policy)) is not None:
+        return adoption.refuse(item, data.pr_number, why)
     if _other_pr(item, data.pr_number):
         return unexpected(item, f"second PR #{data.pr_number} while #{item.pr_number} is the item's")
     # A push delivered before the PR's creation already moved the head on; keep the newer one.
     head = item.head_sha or data.head_sha
     item = replace(item, pr_number=data.pr_number, branch=data.head_ref or item.branch, head_sha=head)
-    if item.state is State.NEW:
-        return unexpected(item, "PR opened before the issue was approved")
     if item.state in DEVELOPING:
         return review(item, policy, event.key, State.PR_OPEN)
     return unexpected(item, f"PR opened while {item.state}")
@@ -48,11 +49,23 @@ def review_assigned(item: WorkItem, event: ReviewAssignedEvent) -> Outcome:
     return Outcome(item)
 
 
-def pr_updated(item: WorkItem, event: PrUpdatedEvent, policy: Policy) -> Outcome:
-    """A new head was pushed: the approval of the old one no longer holds; review the new one once."""
+def _push_elsewhere(item: WorkItem, event: PrUpdatedEvent, policy: Policy) -> Outcome | None:
+    """A push to a PR that is not (and cannot become) the item's, recorded; None for the item's PR."""
     data = event.data
     if _other_pr(item, data.pr_number):
         return unexpected(item, f"push to PR #{data.pr_number}, not the item's #{item.pr_number}")
+    if item.pr_number is None:  # pushed before its PR_CREATED arrived: adopted on the same terms
+        why = adoption.refusal(item, data.pr_number, data.repo, data.head_repo, data.author, policy)
+        if why is not None:
+            return adoption.refuse(item, data.pr_number, why)
+    return None
+
+
+def pr_updated(item: WorkItem, event: PrUpdatedEvent, policy: Policy) -> Outcome:
+    """A new head was pushed: the approval of the old one no longer holds; review the new one once."""
+    data = event.data
+    if (refused := _push_elsewhere(item, event, policy)) is not None:
+        return refused
     superseded = item.superseded_heads | ({data.before_sha} if data.before_sha else set())
     item = replace(item, pr_number=data.pr_number, superseded_heads=superseded)
     if data.head_sha in superseded:

@@ -104,6 +104,8 @@ class Pull(BaseModel):
     merge_commit_sha: str | None = None
     unknown_until: float = 0.0
     """Epoch seconds until which `mergeable_state` stays `unknown` (chaos after a push)."""
+    head_repo: str | None = None
+    """Full name of the fork that holds the head branch; None: the head branch is in this repository."""
 
 
 class Comment(BaseModel):
@@ -181,6 +183,8 @@ class Repo(BaseModel):
     name: str
     default_branch: str = "main"
     description: str | None = None
+    fork_of: str | None = None
+    """Full name of the repository this one was forked from; None: not a fork."""
     require_review: bool = False
     """Like branch protection's required approving review: without an approval, `mergeable_state` is blocked."""
     require_up_to_date: bool = False

@@ -11,7 +11,7 @@ from rig_sandbox.context import Sandbox
 from rig_sandbox.git.objects import MergeResult
 from rig_sandbox.git.repository import GitRepository
 from rig_sandbox.records import Account, Issue, Pull, Repo
-from rig_sandbox.shapes.pulls import PullFacts, pull_json, pull_simple_json
+from rig_sandbox.shapes.pulls import HeadSide, PullFacts, pull_json, pull_simple_json
 from rig_sandbox.verdicts import MergeGate, approved, merge_gate
 
 
@@ -82,7 +82,7 @@ async def pull_facts(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull, *, 
 def simple_json(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull) -> dict[str, Any]:
     """The pull request as lists show it."""
     return pull_simple_json(sandbox.urls, repo, sandbox.repo_json(repo), sandbox.owner_of(repo), issue, pull,
-                            sandbox.who)
+                            sandbox.who, _fork_side(sandbox, pull))
 
 
 async def full_json(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull, *,
@@ -90,7 +90,13 @@ async def full_json(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull, *,
     """The pull request in full, with git's facts."""
     facts = await pull_facts(sandbox, repo, issue, pull, mergeability=mergeability)
     return pull_json(sandbox.urls, repo, sandbox.repo_json(repo), sandbox.owner_of(repo), issue, pull, facts,
-                     sandbox.who)
+                     sandbox.who, _fork_side(sandbox, pull))
+
+
+def _fork_side(sandbox: Sandbox, pull: Pull) -> HeadSide | None:
+    """The fork holding the PR's head, shaped; None when the head is in the base repository."""
+    fork = sandbox.store.repo(*pull.head_repo.split("/", 1)) if pull.head_repo else None
+    return HeadSide(sandbox.repo_json(fork), sandbox.owner_of(fork)) if fork is not None else None
 
 
 async def emit_pull(sandbox: Sandbox, repo: Repo, number: int, action: str, sender: Account,

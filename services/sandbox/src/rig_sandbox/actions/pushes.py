@@ -10,6 +10,7 @@ import calendar
 import time
 from typing import Any
 
+from rig_sandbox.actions.forks import fetch_head, fork_pulls
 from rig_sandbox.actions.pulls import emit_pull, start_unknown_window
 from rig_sandbox.context import Sandbox
 from rig_sandbox.git.objects import CommitInfo
@@ -34,10 +35,12 @@ async def refs_changed(sandbox: Sandbox, repo: Repo, changes: RefChanges, pusher
     refs_now = await git.refs()
     for ref, (before, after) in changes.items():
         others = [name for name in refs_now if name != ref]
-        payload = await _push_payload(sandbox, repo, git, ref, before, after, pusher, others)
-        sandbox.emit("push", repo, pusher, payload, repository=_push_repository(sandbox, repo))
+        if repo.fork_of is None:  # the Apps are installed on the base repositories, never on a user's fork
+            payload = await _push_payload(sandbox, repo, git, ref, before, after, pusher, others)
+            sandbox.emit("push", repo, pusher, payload, repository=_push_repository(sandbox, repo))
         if ref.startswith("refs/heads/"):
             await _follow_branch(sandbox, repo, ref.removeprefix("refs/heads/"), after, pusher)
+            await _follow_fork_branch(sandbox, repo, ref.removeprefix("refs/heads/"), after, pusher)
     await sandbox.store.save()
 
 
@@ -45,7 +48,7 @@ async def _follow_branch(sandbox: Sandbox, repo: Repo, branch: str, after: str, 
     for number, pull in repo.pulls.items():
         if repo.issues[number].state != "open" or after == ZERO_SHA:
             continue
-        if pull.head_ref == branch and pull.head_sha != after:
+        if pull.head_ref == branch and pull.head_repo is None and pull.head_sha != after:
             previous, pull.head_sha = pull.head_sha, after
             start_unknown_window(sandbox, repo, pull)
             repo.issues[number].updated_at = now_iso()
@@ -53,6 +56,20 @@ async def _follow_branch(sandbox: Sandbox, repo: Repo, branch: str, after: str, 
         if pull.base_ref == branch and pull.base_sha != after:
             pull.base_sha = after
             start_unknown_window(sandbox, repo, pull)
+
+
+async def _follow_fork_branch(sandbox: Sandbox, fork: Repo, branch: str, after: str, pusher: Account) -> None:
+    """A push to a fork's branch that heads pull requests of its parent: `synchronize` on the parent."""
+    if after == ZERO_SHA:
+        return
+    for parent, pull in fork_pulls(sandbox, fork, branch):
+        head = await fetch_head(sandbox, parent, fork, branch, pull.number)
+        if head is None or head == pull.head_sha:
+            continue
+        previous, pull.head_sha = pull.head_sha, head
+        start_unknown_window(sandbox, parent, pull)
+        parent.issues[pull.number].updated_at = now_iso()
+        await emit_pull(sandbox, parent, pull.number, "synchronize", pusher, before=previous, after=head)
 
 
 async def _push_payload(sandbox: Sandbox, repo: Repo, git: GitRepository, ref: str, before: str, after: str,

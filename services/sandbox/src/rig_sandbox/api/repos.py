@@ -1,4 +1,4 @@
-"""Repository routes: the repository, a branch, contents, refs, comparisons and (App-less) repository hooks."""
+"""Repository routes: the repository, forks, a branch, contents, refs, comparisons and (App-less) repository hooks."""
 
 # No `from __future__ import annotations`: FastAPI must see the route signatures' local Annotated aliases.
 
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from rig_sandbox.actions.forks import create_fork
 from rig_sandbox.actions.repos import create_ref
 from rig_sandbox.api.common import paginate, visible_repo
 from rig_sandbox.auth import Auth, Identity
@@ -35,6 +36,11 @@ def repos_router(sandbox: Sandbox, auth: Auth) -> APIRouter:
     @router.get("/repos/{owner}/{repo}")
     async def get_repo(owner: str, repo: str, actor: Actor) -> dict[str, Any]:
         return sandbox.repo_json(visible_repo(sandbox, actor, owner, repo))
+
+    @router.post("/repos/{owner}/{repo}/forks", status_code=202)
+    async def fork(owner: str, repo: str, actor: Actor) -> dict[str, Any]:
+        # As a user (a personal token): the fork is theirs, under the same name; the body's options are ignored.
+        return sandbox.repo_json(await create_fork(sandbox, visible_repo(sandbox, actor, owner, repo), actor.account))
 
     @router.get("/repos/{owner}/{repo}/branches/{branch:path}")
     async def get_branch(owner: str, repo: str, branch: str, actor: Actor) -> dict[str, Any]:

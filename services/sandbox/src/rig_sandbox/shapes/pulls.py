@@ -23,16 +23,25 @@ class PullFacts:
     changed_files: int
 
 
+@dataclass(frozen=True, slots=True)
+class HeadSide:
+    """Where a pull request's head lives when it is not the base repository: a fork, shaped, and its owner."""
+
+    repository: dict[str, Any]
+    owner: Account
+
+
 def pull_simple_json(urls: Urls, repo: Repo, repository: dict[str, Any], owner: Account, issue: Issue, pull: Pull,
-                     who: AccountByLogin) -> dict[str, Any]:
-    """`pull-request-simple`: how pull requests are listed."""
+                     who: AccountByLogin, fork: HeadSide | None = None) -> dict[str, Any]:
+    """`pull-request-simple`: how pull requests are listed (`head.repo` is the fork for a PR from a fork)."""
     full, number = repo.full_name, issue.number
     api, html = urls.repo_api(full, f"/pulls/{number}"), urls.repo_html(full, f"/pull/{number}")
     assignees = [simple_user(urls, who(login)) for login in issue.assignees]
 
-    def side(ref: str, sha: str) -> dict[str, Any]:
-        return {"label": f"{repo.owner}:{ref}", "ref": ref, "sha": sha, "user": simple_user(urls, owner),
-                "repo": repository}
+    def side(ref: str, sha: str, where: HeadSide | None = None) -> dict[str, Any]:
+        holder, shaped = (where.owner, where.repository) if where else (owner, repository)
+        return {"label": f"{holder.login}:{ref}", "ref": ref, "sha": sha, "user": simple_user(urls, holder),
+                "repo": shaped}
 
     return {
         "url": api, "id": pull.id, "node_id": node_id("PullRequest", pull.id), "html_url": html,
@@ -46,7 +55,8 @@ def pull_simple_json(urls: Urls, repo: Repo, repository: dict[str, Any], owner: 
         "created_at": issue.created_at, "updated_at": issue.updated_at, "closed_at": issue.closed_at,
         "merged_at": pull.merged_at, "merge_commit_sha": pull.merge_commit_sha,
         "assignee": assignees[0] if assignees else None, "assignees": assignees, "requested_reviewers": [],
-        "requested_teams": [], "head": side(pull.head_ref, pull.head_sha), "base": side(pull.base_ref, pull.base_sha),
+        "requested_teams": [], "head": side(pull.head_ref, pull.head_sha, fork),
+        "base": side(pull.base_ref, pull.base_sha),
         "_links": {name: {"href": href} for name, href in {
             "self": api, "html": html, "issue": urls.repo_api(full, f"/issues/{number}"),
             "comments": urls.repo_api(full, f"/issues/{number}/comments"), "review_comments": f"{api}/comments",
@@ -57,9 +67,9 @@ def pull_simple_json(urls: Urls, repo: Repo, repository: dict[str, Any], owner: 
 
 
 def pull_json(urls: Urls, repo: Repo, repository: dict[str, Any], owner: Account, issue: Issue, pull: Pull,
-              facts: PullFacts, who: AccountByLogin) -> dict[str, Any]:
+              facts: PullFacts, who: AccountByLogin, fork: HeadSide | None = None) -> dict[str, Any]:
     """`pull-request`: one pull request in full, with what git says about it."""
-    data = pull_simple_json(urls, repo, repository, owner, issue, pull, who)
+    data = pull_simple_json(urls, repo, repository, owner, issue, pull, who, fork)
     data |= {
         "merged": pull.merged, "mergeable": facts.mergeable, "rebaseable": facts.mergeable,
         "mergeable_state": facts.mergeable_state,

@@ -35,7 +35,7 @@ def repository_json(urls: Urls, repo: Repo, owner: Account, open_issues: int) ->
     data: dict[str, Any] = {
         "id": repo.id, "node_id": node_id("Repository", repo.id), "name": repo.name, "full_name": full,
         "private": True, "owner": simple_user(urls, owner), "html_url": urls.repo_html(full),
-        "description": repo.description, "fork": False, "url": urls.repo_api(full),
+        "description": repo.description, "fork": repo.fork_of is not None, "url": urls.repo_api(full),
     }
     data |= {key: urls.repo_api(full, template) for key, template in _REPO_URL_TEMPLATES.items()}
     data |= {
