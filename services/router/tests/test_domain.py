@@ -158,7 +158,7 @@ def test_the_third_dispute_escalates():
 
 
 def test_max_review_rounds_comes_from_the_policy():
-    item, commands, _ = run([approved(), pr_created(A), disputed(A, 11)], Policy(stack="python", max_review_rounds=1))
+    item, commands, _ = run([approved(), pr_created(A), disputed(A, 11)], replace(POLICY, max_review_rounds=1))
     assert item.state is State.ESCALATED and kinds(commands) == ["AssignDev", "AssignReview", "Escalate"]
 
 

@@ -32,7 +32,7 @@ SUBJECT = f"{REPO}#{NUMBER}"
 PR = 40
 BRANCH = "rig/12-fix-cart"
 A, B, C, D = "a" * 40, "b" * 40, "c" * 40, "d" * 40
-POLICY = Policy(stack="python")
+POLICY = Policy(stack="python", review_login="review-e")
 E = TypeVar("E", bound=Envelope)
 
 
@@ -88,13 +88,15 @@ def pr_updated(head: str = B, before: str = A, key: str | None = None) -> PrUpda
     return _pull(PrUpdatedEvent, key or f"push:{head[:1]}", head_sha=head, before_sha=before)
 
 
-def passed(head: str = A, review_id: int = 1) -> ReviewPassedEvent:
-    return _pull(ReviewPassedEvent, f"review:{review_id}", review_id=review_id, commit_id=head, reviewer="review-e")
+def passed(head: str = A, review_id: int = 1, reviewer: str = "review-e", **data: Any) -> ReviewPassedEvent:
+    return _pull(ReviewPassedEvent, f"review:{review_id}", review_id=review_id, commit_id=head, reviewer=reviewer,
+                 **data)
 
 
-def disputed(head: str = A, review_id: int = 2, feedback: str = "Handle the empty cart.") -> ReviewDisputedEvent:
+def disputed(head: str = A, review_id: int = 2, feedback: str = "Handle the empty cart.", reviewer: str = "review-e",
+             **data: Any) -> ReviewDisputedEvent:
     return _pull(ReviewDisputedEvent, f"review:{review_id}", review_id=review_id, commit_id=head,
-                 reviewer="review-e", feedback=feedback)
+                 reviewer=reviewer, feedback=feedback, **data)
 
 
 def merge_requested(head: str = A) -> MergeRequestedEvent:
