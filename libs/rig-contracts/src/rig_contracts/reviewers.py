@@ -36,7 +36,7 @@ class Reviewers:
             return None
         if self.maintainers and association.upper() in MAINTAINER_ASSOCIATIONS and not who.endswith("[bot]"):
             return None
-        expected = f"review-e ({self.review_login})" if self.review_login else "review-e (RIG_GITHUB_REVIEW_LOGIN unset)"
+        expected = f"review-e ({self.review_login or 'RIG_GITHUB_REVIEW_LOGIN unset'})"
         if self.maintainers:
             expected += " or a maintainer (OWNER, MEMBER, COLLABORATOR)"
         return (f"review by {reviewer} ({association or 'association unknown'}) does not count: only {expected} "

@@ -68,6 +68,8 @@ def sandbox_env(sandbox_url: str, apps: Sequence[Mapping[str, Any]]) -> dict[str
         prefix = f"RIG_GITHUB_{app['role'].upper()}"
         env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
                 f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"])}
+        if app["role"] == "review" and app.get("bot_login"):
+            env["RIG_GITHUB_REVIEW_LOGIN"] = str(app["bot_login"])  # review-e's reviews are the ones that count
     return env
 
 
