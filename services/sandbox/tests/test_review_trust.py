@@ -46,7 +46,8 @@ async def test_binary_and_very_large_files_come_without_a_patch(tmp_path):
                                              "big.txt": huge, "small.txt": "hello\n"}})
             assert pushed.status_code == 201, pushed.text
         async with sandbox.client(await sandbox.token("dev")) as client:
-            opened = await client.post("/repos/acme/widgets/pulls", json={"title": "t", "head": "topic", "base": "main"})
+            opened = await client.post("/repos/acme/widgets/pulls",
+                                       json={"title": "t", "head": "topic", "base": "main"})
             files = (await client.get(f"/repos/acme/widgets/pulls/{opened.json()['number']}/files")).json()
             compared = (await client.get("/repos/acme/widgets/compare/main...topic")).json()["files"]
         for listing in (files, compared):
