@@ -272,3 +272,16 @@ async def settled(sandbox: Sandbox, client: GitHubClient, within_s: float = 30.0
 
     done: list[Delivery] = await eventually(attempted, within_s=within_s, what="every delivery attempted")
     return done
+
+
+async def outsider_review(sandbox: Sandbox, repo: str, number: int, sha: str, event: str, body: str = "",
+                          login: str = "mallory") -> dict[str, Any]:
+    """A review by someone who is neither a member nor a collaborator (author_association NONE), with a PAT."""
+    await sandbox.control.post("/_sandbox/users", json={"login": login, "collaborator": False})
+    token = (await sandbox.control.post(f"/_sandbox/users/{login}/tokens")).json()["token"]
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=30,
+                                 headers={"Authorization": f"token {token}"}) as client:
+        answer = await client.post(f"/repos/{repo}/pulls/{number}/reviews",
+                                   json={"event": event, "body": body, "commit_id": sha})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())

@@ -185,3 +185,34 @@ async def test_a_claude_oauth_token_authenticates_and_never_appears(
     assert not result.is_error and (repo / "leaked.txt").exists()
     assert {h.get("authorization") for h in fake_anthropic.headers} == {f"Bearer {token}"}
     assert not any(token in line.text for line in lines) and token not in result.final_text
+
+
+async def test_a_prompt_over_300_kib_arrives_whole_through_stdin(
+        claude: ClaudeProvider, fake_anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    # One argv element may hold at most 128 KiB (MAX_ARG_STRLEN): this prompt could never be an argument.
+    prompt = "Review this diff.\n" + "".join(f"+line {n}: {'x' * 60}\n" for n in range(5000)) + "END-OF-PROMPT"
+    assert len(prompt.encode()) > 300 * 1024
+    fake_anthropic.script = [Say("Read it all.")]
+
+    _, result = await run_to_end(claude, request(tmp_path, repo, prompt))
+
+    assert result.stop_reason is StopReason.COMPLETED and not result.is_error, result.final_text
+    assert result.final_text == "Read it all."
+    content = fake_anthropic.requests[0]["messages"][0]["content"]
+    texts = [content] if isinstance(content, str) else [block.get("text", "") for block in content]
+    assert any(prompt in text for text in texts), "the model got the whole prompt"
+
+
+async def test_a_read_only_run_offers_no_tool_and_runs_none(
+        claude: ClaudeProvider, fake_anthropic: FakeAnthropic, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    # A prompt-injected model asks for a shell anyway: the CLI must not run it.
+    fake_anthropic.script = [Shell("touch pwned.txt"), Say("Could not.")]
+
+    lines, result = await run_to_end(claude, request(tmp_path, repo, "Review", read_only=True))
+
+    assert not (repo / "pwned.txt").exists(), "the Bash tool ran in a read-only run"
+    assert all(not body.get("tools") for body in fake_anthropic.requests), "a tool was offered to the model"
+    [init] = json_lines(lines, "system")[:1]
+    assert init.get("tools") == [] and result.final_text == "Could not."

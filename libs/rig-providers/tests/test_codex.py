@@ -128,3 +128,43 @@ async def test_a_run_over_its_cost_limit_is_stopped_before_the_turn_ends(
     assert result.stop_reason is StopReason.COST_LIMIT and result.is_error
     assert result.usage.input_tokens >= 300_000 and result.cost_usd is not None and result.cost_usd > limit
     assert processes_in(repo) == []
+
+
+async def test_a_prompt_over_300_kib_arrives_whole_through_stdin(
+        codex: CodexProvider, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    prompt = "Review this diff.\n" + "".join(f"+line {n}: {'x' * 60}\n" for n in range(5000)) + "END-OF-PROMPT"
+    assert len(prompt.encode()) > 300 * 1024  # more than one argv element may hold (128 KiB)
+    fake_openai.script = [Say("Read it all.")]
+
+    _, result = await run_to_end(codex, request(tmp_path, repo, prompt))
+
+    assert result.stop_reason is StopReason.COMPLETED and not result.is_error, result.final_text
+    assert any(prompt in text for text in strings(fake_openai.requests[0]["input"])), "the model got it all"
+
+
+def strings(value: object) -> list[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in strings(item)]
+    return []
+
+
+async def test_a_read_only_run_uses_codex_read_only_sandbox(
+        codex: CodexProvider, fake_openai: FakeOpenAI, tmp_path: Path) -> None:
+    repo = git_repo(tmp_path / "repo")
+    fake_openai.script = [Shell("touch pwned.txt"), Say("Could not.")]
+
+    launch = await codex.launch(request(tmp_path, repo, "Review", read_only=True))
+    await run_to_end(codex, request(tmp_path, repo, "Review", read_only=True))
+
+    assert "--dangerously-bypass-approvals-and-sandbox" not in launch.argv
+    assert launch.argv[launch.argv.index("--sandbox") + 1] == "read-only" and "Review" not in launch.argv
+    assert not (repo / "pwned.txt").exists(), "a read-only Codex run wrote to the repository"
+    # Codex ran the command only inside its sandbox (here it cannot even start it: no helper under /tmp).
+    outputs = [i["output"] for i in fake_openai.requests[-1]["input"] if i.get("type") == "function_call_output"]
+    assert outputs and all("exited with code 0" not in output for output in outputs)

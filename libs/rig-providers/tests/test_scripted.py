@@ -178,3 +178,22 @@ async def test_a_resumed_replay_keeps_its_session(tmp_path: Path, repo: Path) ->
     _, second = await collect(ScriptedProvider(transcript), RunRequest("y", repo, session_id=first.session_id))
     assert first.session_id and second.session_id == first.session_id and second.resumed
     assert second.usage.input_tokens == 5  # its own turns only
+
+
+async def test_the_prompt_comes_on_stdin_whatever_its_size(tmp_path: Path, repo: Path) -> None:
+    transcript = write_transcript(tmp_path / "t.jsonl", turn("Looked.", 10, 2), {"kind": "result", "text": "ok"})
+    prompt = "diff\n" * 80_000  # 400 KB: more than one argv element may hold (128 KiB)
+    lines, result = await collect(ScriptedProvider(transcript), RunRequest(prompt, repo))
+    session = json.loads(lines[0].text)
+    assert not result.is_error and session["prompt_bytes"] == len(prompt.encode()) and session["tools"] is True
+
+
+async def test_a_read_only_run_has_no_tools_and_refuses_a_recorded_patch(tmp_path: Path, repo: Path) -> None:
+    transcript = write_transcript(tmp_path / "t.jsonl", {"kind": "patch", "diff": PATCH},
+                                  {"kind": "result", "text": "ok"})
+    provider = ScriptedProvider(transcript)
+    launch = await provider.launch(RunRequest("Review", repo, read_only=True))
+    lines, result = await collect(provider, RunRequest("Review", repo, read_only=True))
+    assert "--no-tools" in launch.argv and "Review" not in launch.argv
+    assert json.loads(lines[0].text)["tools"] is False
+    assert result.is_error and not (repo / "hello.txt").exists()

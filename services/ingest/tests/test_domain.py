@@ -162,6 +162,9 @@ def test_reviews_pass_or_dispute_at_their_commit(state, kind):
     assert event.subject == f"{REPO}#7"
     assert event.key == f"review:{REPO}#{payload['pull_request']['number']}:{review['id']}"
     assert event.data.commit_id == review["commit_id"]
+    # Who reviewed, how they relate to the repository, and whose PR it is: what decides whether it counts.
+    assert event.data.author_association == review["author_association"]
+    assert event.data.pr_author == payload["pull_request"]["user"]["login"]
     if kind == "REVIEW_DISPUTED":
         assert event.data.feedback == "please rename"
 

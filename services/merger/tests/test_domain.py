@@ -4,14 +4,16 @@ from dataclasses import replace
 
 import pytest
 
+from rig_contracts.reviewers import Reviewers
+from rig_merger import domain
 from rig_merger.domain import (
     Outcome,
     PullFacts,
     Review,
+    Verdict,
     backoff,
     check_run,
     commit_status,
-    decide,
     latest_reviews,
 )
 
@@ -21,6 +23,12 @@ GREEN = PullFacts(state="open", draft=False, merged=False, head_sha=SHA, mergeab
                   reviews=(Review("review-e[bot]", "APPROVED", SHA),),
                   checks=(check_run("ci", "completed", "success"), commit_status("lint", "success")))
 LABELS = ["do-not-merge"]
+TRUST = Reviewers("review-e[bot]")
+
+
+def decide(sha: str, facts: PullFacts, labels: list[str], **options) -> Verdict:
+    """The policy with review-e's login configured, as the merger runs it."""
+    return domain.decide(sha, facts, labels, **({"reviewers": TRUST} | options))
 
 
 def test_approved_green_clean_merges() -> None:
@@ -74,12 +82,42 @@ def test_the_approval_must_be_at_exactly_the_head() -> None:
     assert (decide(SHA, stale, LABELS).outcome, decide(SHA, stale, LABELS).reason) == (
         Outcome.WAIT, "awaiting approval")
     assert decide(SHA, replace(GREEN, reviews=()), LABELS).reason == "awaiting approval"
-    disputed = replace(GREEN, reviews=(*GREEN.reviews, Review("maintainer", "CHANGES_REQUESTED", SHA)))
-    assert decide(SHA, disputed, LABELS).reason == "changes requested"
-    later = replace(GREEN, reviews=(Review("r", "CHANGES_REQUESTED", SHA), Review("r", "COMMENTED", SHA),
-                                    Review("r", "APPROVED", SHA)))
+    disputed = replace(GREEN, reviews=(*GREEN.reviews, Review("maintainer", "CHANGES_REQUESTED", SHA, "MEMBER")))
+    assert decide(SHA, disputed, LABELS, reviewers=Reviewers("review-e[bot]", True)).reason == "changes requested"
+    r = "review-e[bot]"
+    later = replace(GREEN, reviews=(Review(r, "CHANGES_REQUESTED", SHA), Review(r, "COMMENTED", SHA),
+                                    Review(r, "APPROVED", SHA)))
     assert decide(SHA, later, LABELS).outcome is Outcome.MERGE
-    assert latest_reviews(later.reviews)["r"].state == "APPROVED"
+    assert latest_reviews(later.reviews)[r].state == "APPROVED"
+
+
+def test_only_review_e_and_configured_maintainers_approve_or_hold_a_merge() -> None:
+    outsider = replace(GREEN, reviews=(Review("mallory", "APPROVED", SHA, "NONE"),))
+    assert decide(SHA, outsider, LABELS).reason == "awaiting approval"
+    member = replace(GREEN, reviews=(Review("alice", "APPROVED", SHA, "MEMBER"),))
+    assert decide(SHA, member, LABELS).reason == "awaiting approval"
+    assert decide(SHA, member, LABELS, reviewers=Reviewers("review-e[bot]", True)).outcome is Outcome.MERGE
+    # A maintainer's own PR: their approval is a self-approval and never counts.
+    assert decide(SHA, replace(member, author="alice"), LABELS,
+                  reviewers=Reviewers("review-e[bot]", True)).reason == "awaiting approval"
+    # An outsider's "changes requested" neither holds the merge nor counts as a dispute.
+    held = replace(GREEN, reviews=(*GREEN.reviews, Review("mallory", "CHANGES_REQUESTED", SHA, "CONTRIBUTOR")))
+    assert decide(SHA, held, LABELS).outcome is Outcome.MERGE
+    # With no review login configured nobody's approval counts.
+    assert domain.decide(SHA, GREEN, LABELS).reason == "awaiting approval"
+
+
+def test_every_required_check_must_have_reported_and_passed() -> None:
+    quick = replace(GREEN, checks=(check_run("lint", "completed", "success"),), required_checks=("lint", "e2e"))
+    verdict = decide(SHA, quick, LABELS)
+    assert (verdict.outcome, verdict.reason) == (Outcome.WAIT, "checks pending") and "e2e" in verdict.detail
+    # The same from the setting, without branch protection.
+    quick = replace(quick, required_checks=())
+    assert decide(SHA, quick, LABELS, required_checks=["e2e"]).reason == "checks pending"
+    both = replace(quick, checks=(*quick.checks, commit_status("e2e", "success")), required_checks=("lint", "e2e"))
+    assert decide(SHA, both, LABELS).outcome is Outcome.MERGE
+    failing = replace(both, checks=(*quick.checks, check_run("e2e", "completed", "failure")))
+    assert decide(SHA, failing, LABELS).reason == "checks failed"
 
 
 @pytest.mark.parametrize(("state", "outcome", "reason"), [

@@ -94,7 +94,7 @@ async def test_the_runtime_form_takes_the_recorded_approval_and_refuses_without_
 
     await publish(redis, key_prefix, ReviewPassedEvent.of(
         source="ingest", subject=f"{REPO}#{number}", key=f"review:{REPO}#{number}:1",
-        data={"repo": REPO, "pr_number": number, "review_id": 1, "commit_id": sha, "reviewer": "review-e[bot]"}))
+        data={"repo": REPO, "pr_number": number, "review_id": 1, "commit_id": sha, "reviewer": "rig-review[bot]"}))
 
     async def accepted() -> httpx.Response | None:
         answer = await merger.post("/api/merge", json={"repo": REPO, "prNumber": number}, headers=requester)
@@ -110,7 +110,7 @@ async def test_the_runtime_form_is_refused_when_the_head_moved_since_the_approva
     newer = "f" * 40
     await publish(redis, key_prefix, ReviewPassedEvent.of(
         source="ingest", subject=f"{REPO}#{number}", key=f"review:{REPO}#{number}:7",
-        data={"repo": REPO, "pr_number": number, "review_id": 7, "commit_id": sha, "reviewer": "review-e[bot]"}))
+        data={"repo": REPO, "pr_number": number, "review_id": 7, "commit_id": sha, "reviewer": "rig-review[bot]"}))
     await publish(redis, key_prefix, PrUpdatedEvent.of(
         source="ingest", subject=f"{REPO}#{number}", key=f"pr-head:{REPO}#{number}:{newer}",
         data={"repo": REPO, "pr_number": number, "head_sha": newer, "before_sha": sha}))

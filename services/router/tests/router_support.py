@@ -30,6 +30,8 @@ from rig_identity import generate_keypair, mint
 SHA_A, SHA_B = "a" * 40, "b" * 40
 DEV_BOT = "rig-dev[bot]"
 """The dev App's bot login, whose PRs the router under test adopts (its settings say so)."""
+REVIEW_BOT = "rig-review[bot]"
+"""review-e's login on the sandbox (its App is named rig-review): the only bot whose reviews count."""
 KEYS = generate_keypair()
 """The key pair the router under test trusts (its public half is in the settings)."""
 
@@ -69,13 +71,13 @@ class Issue:
                  ) -> ReviewDisputedEvent:
         return ReviewDisputedEvent.of(source="ingest", subject=self.subject, key=f"review:{self.repo}#{pr}:{review_id}",
                                       data={"repo": self.repo, "pr_number": pr, "review_id": review_id,
-                                            "commit_id": head, "reviewer": "review-e", "feedback": feedback})
+                                            "commit_id": head, "reviewer": REVIEW_BOT, "feedback": feedback})
 
 
     def passed(self, pr: int, review_id: int, head: str = SHA_A) -> ReviewPassedEvent:
         return ReviewPassedEvent.of(source="ingest", subject=self.subject, key=f"review:{self.repo}#{pr}:{review_id}",
                                     data={"repo": self.repo, "pr_number": pr, "review_id": review_id,
-                                          "commit_id": head, "reviewer": "review-e"})
+                                          "commit_id": head, "reviewer": REVIEW_BOT})
 
     def pr_updated(self, pr: int, head: str, before: str) -> PrUpdatedEvent:
         return PrUpdatedEvent.of(source="ingest", subject=self.subject, key=f"pr-head:{self.repo}#{pr}:{head}",
@@ -145,6 +147,8 @@ def github_settings(sandbox_url: str) -> GitHubSettings:
         role = app["role"]
         values |= {f"github_{role}_app_id": app["id"], f"github_{role}_installation_id": app["installation_id"],
                    f"github_{role}_private_key_file": app["key_path"]}
+        if role == "review":
+            values["github_review_login"] = app["bot_login"]
     return GitHubSettings(github_api_url=sandbox_url, github_seconds_between_requests=0,
                           github_seconds_between_writes=0, github_retry_backoff_factor=0.1, github_retry_max_wait=5,
                           **values)

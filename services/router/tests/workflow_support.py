@@ -33,7 +33,7 @@ PR = 40
 BRANCH = "rig/12-fix-cart"
 A, B, C, D = "a" * 40, "b" * 40, "c" * 40, "d" * 40
 DEV_BOT = "rig-dev[bot]"
-POLICY = Policy(stack="python", pr_authors=(DEV_BOT,))
+POLICY = Policy(stack="python", pr_authors=(DEV_BOT,), review_login="review-e")
 E = TypeVar("E", bound=Envelope)
 
 
@@ -98,13 +98,15 @@ def pr_updated(head: str = B, before: str = A, key: str | None = None, *, pr: in
         "head_repo": head_repo})
 
 
-def passed(head: str = A, review_id: int = 1) -> ReviewPassedEvent:
-    return _pull(ReviewPassedEvent, f"review:{review_id}", review_id=review_id, commit_id=head, reviewer="review-e")
+def passed(head: str = A, review_id: int = 1, reviewer: str = "review-e", **data: Any) -> ReviewPassedEvent:
+    return _pull(ReviewPassedEvent, f"review:{review_id}", review_id=review_id, commit_id=head, reviewer=reviewer,
+                 **data)
 
 
-def disputed(head: str = A, review_id: int = 2, feedback: str = "Handle the empty cart.") -> ReviewDisputedEvent:
+def disputed(head: str = A, review_id: int = 2, feedback: str = "Handle the empty cart.", reviewer: str = "review-e",
+             **data: Any) -> ReviewDisputedEvent:
     return _pull(ReviewDisputedEvent, f"review:{review_id}", review_id=review_id, commit_id=head,
-                 reviewer="review-e", feedback=feedback)
+                 reviewer=reviewer, feedback=feedback, **data)
 
 
 def merge_requested(head: str = A) -> MergeRequestedEvent:

@@ -150,6 +150,10 @@ class ReviewPassed(PrRef):
     review_id: int = Field(description="GitHub review id.")
     commit_id: str = Field(description="Head SHA the review approves.")
     reviewer: str = Field(description="Reviewer login.")
+    author_association: str = Field(
+        default="", description="The reviewer's `author_association` with the repository (OWNER, MEMBER, "
+                                "COLLABORATOR, CONTRIBUTOR, NONE …); empty in events written before it was kept.")
+    pr_author: str = Field(default="", description="Login of the PR's author (a review by its author never counts).")
 
 
 class ReviewDisputed(PrRef):
@@ -158,6 +162,10 @@ class ReviewDisputed(PrRef):
     review_id: int = Field(description="GitHub review id.")
     commit_id: str = Field(description="Head SHA the review is about.")
     reviewer: str = Field(description="Reviewer login.")
+    author_association: str = Field(
+        default="", description="The reviewer's `author_association` with the repository (OWNER, MEMBER, "
+                                "COLLABORATOR, CONTRIBUTOR, NONE …); empty in events written before it was kept.")
+    pr_author: str = Field(default="", description="Login of the PR's author (a review by its author never counts).")
     feedback: str = Field(default="", description="The review's body.")
 
 

@@ -23,6 +23,7 @@ from rig_github.models import (
     CheckRunInfo,
     ChecksInfo,
     CommentResult,
+    Comparison,
     Delivery,
     DeliveryPage,
     FileContent,
@@ -37,8 +38,8 @@ from rig_github.operations import marker
 from rig_github.settings import AppCredentials, GitHubConfigError, GitHubSettings, Role
 
 __all__ = [
-    "AppCredentials", "ChangedFile", "CheckRunInfo", "ChecksInfo", "CommentResult", "ConflictError", "Delivery",
-    "DeliveryPage", "FileContent", "GitHubClient", "GitHubConfigError", "GitHubError", "GitHubSettings",
+    "AppCredentials", "ChangedFile", "CheckRunInfo", "ChecksInfo", "CommentResult", "Comparison", "ConflictError",
+    "Delivery", "DeliveryPage", "FileContent", "GitHubClient", "GitHubConfigError", "GitHubError", "GitHubSettings",
     "HeadMovedError",
     "InstallationAuth", "InstallationToken", "InstallationTokens", "MergeResult", "NotFoundError",
     "NotMergeableError", "PullInfo", "RateLimitedError", "RepoInfo", "ReviewEvent", "ReviewInfo", "Role",

@@ -29,6 +29,7 @@ from rig_github.models import (
     ChangedFile,
     ChecksInfo,
     CommentResult,
+    Comparison,
     Delivery,
     DeliveryPage,
     FileContent,
@@ -172,6 +173,14 @@ class GitHubClient:
     async def list_reviews(self, full_name: str, number: int) -> list[ReviewInfo]:
         """Every review of a PR, oldest first."""
         return await self.run(lambda gh: ops.list_reviews(gh, full_name, number), operation="list_reviews")
+
+    async def compare(self, full_name: str, base: str, head: str) -> Comparison:
+        """The files `base...head` changes, with their patches (empty for binary or very large files)."""
+        return await self.run(lambda gh: ops.compare(gh, full_name, base, head), operation="compare")
+
+    async def required_checks(self, full_name: str, branch: str) -> tuple[str, ...] | None:
+        """The check names branch protection requires on `branch`; None when it is unprotected or requires none."""
+        return await self.run(lambda gh: ops.required_checks(gh, full_name, branch), operation="required_checks")
 
     async def checks(self, full_name: str, sha: str) -> ChecksInfo:
         """Check runs and combined status of a commit."""

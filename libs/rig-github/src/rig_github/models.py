@@ -58,6 +58,18 @@ class ChangedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Comparison:
+    """What `base...head` changes (GitHub's compare API): the files with their patches, the commits' count."""
+
+    base: str
+    head: str
+    files: tuple[ChangedFile, ...]
+    total_commits: int
+    status: str
+    """`ahead`, `behind`, `diverged` or `identical`."""
+
+
+@dataclass(frozen=True, slots=True)
 class PullInfo:
     """A pull request as GitHub sees it now, mergeability included."""
 
@@ -89,6 +101,8 @@ class ReviewInfo:
     commit_id: str
     body: str
     submitted_at: datetime | None
+    author_association: str = ""
+    """How the author relates to the repository: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE …"""
 
 
 @dataclass(frozen=True, slots=True)

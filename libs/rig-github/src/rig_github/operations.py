@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 from github import Github, GithubException
 from github.Commit import Commit
@@ -21,6 +21,7 @@ from rig_github.models import (
     CheckRunInfo,
     ChecksInfo,
     CommentResult,
+    Comparison,
     Delivery,
     DeliveryPage,
     FileContent,
@@ -111,11 +112,37 @@ def pull_files(gh: Github, full_name: str, number: int) -> list[ChangedFile]:
             for f in gh.get_repo(full_name).get_pull(number).get_files()]
 
 
+def compare(gh: Github, full_name: str, base: str, head: str) -> Comparison:
+    """The files `base...head` changes (from their merge base), each with its patch (none for binary or huge files).
+
+    GitHub lists at most 300 files here; a larger change is what the caller has to say it did not see.
+    """
+    found = gh.get_repo(full_name).compare(base, head)
+    files = tuple(ChangedFile(filename=f.filename, status=f.status, additions=f.additions, deletions=f.deletions,
+                              patch=f.patch or "") for f in found.files)
+    return Comparison(base=base, head=head, files=files, total_commits=found.total_commits, status=found.status)
+
+
+def required_checks(gh: Github, full_name: str, branch: str) -> tuple[str, ...] | None:
+    """The status checks branch protection requires on `branch`, None when it requires none (GitHub's 404)."""
+    path = f"/repos/{full_name}/branches/{quote(branch, safe='')}/protection/required_status_checks"
+    try:
+        _, data = gh.requester.requestJsonAndCheck("GET", path)
+    except GithubException as error:
+        if error.status == 404:  # "Branch not protected" or "Required status checks not enabled"
+            return None
+        raise
+    names = [str(c) for c in data.get("contexts") or ()]
+    names += [str(c["context"]) for c in data.get("checks") or () if isinstance(c, dict) and c.get("context")]
+    return tuple(dict.fromkeys(names))
+
+
 def list_reviews(gh: Github, full_name: str, number: int) -> list[ReviewInfo]:
     """Every review submitted on a PR, oldest first."""
     return [
         ReviewInfo(id=review.id, author=review.user.login if review.user else "ghost", state=review.state,
-                   commit_id=review.commit_id, body=review.body or "", submitted_at=review.submitted_at)
+                   commit_id=review.commit_id, body=review.body or "", submitted_at=review.submitted_at,
+                   author_association=review.author_association or "")
         for review in gh.get_repo(full_name).get_pull(number).get_reviews()
     ]
 

@@ -108,6 +108,12 @@ class GitHubSettings(BaseSettings):
         description="An installation token is replaced this many seconds before it expires (at most half its life).",
     )
     github_user_agent: str = Field(default="rig-conductor", description="User-Agent sent to GitHub.")
+    github_review_login: str = Field(
+        default="", description="review-e's GitHub login (its App's bot, e.g. `rig-review[bot]`, or the PAT's user): "
+        "the only bot whose approval or requested changes count, in the router and the merger. Unset: none does.")
+    github_maintainer_reviews: bool = Field(
+        default=False, description="Whether reviews by people whose author_association is OWNER, MEMBER or "
+        "COLLABORATOR count as approvals and disputes too (besides review-e's).")
 
     @model_validator(mode="after")
     def check_roles(self) -> Self:

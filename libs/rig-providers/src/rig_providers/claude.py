@@ -1,4 +1,6 @@
-"""Claude Code (`claude -p … --output-format stream-json --verbose`) as a provider.
+"""Claude Code (`claude -p --output-format stream-json --verbose`, the prompt on stdin) as a provider.
+
+A read-only run (Review-E) gets `--tools ""`: the model is offered no tool at all.
 
 Billing a resumed session: the final `result` line's `total_cost_usd` and `modelUsage` add up the whole
 session, earlier runs included, while its `usage` and `model_usage_since_last_result` cover only this run. So
@@ -57,9 +59,12 @@ class ClaudeProvider(Provider):
         if not any(request.secrets.get(name) for name in AUTH_VARIABLES):
             raise ProviderConfigError(f"claude needs one of {', '.join(AUTH_VARIABLES)} among the run's secrets")
         o = self.options
-        argv = [o.executable, "-p", request.prompt, "--output-format", "stream-json", "--verbose"]
+        # `-p` with no prompt argument reads the prompt from stdin (Provider.run feeds it there).
+        argv = [o.executable, "-p", "--output-format", "stream-json", "--verbose"]
         extra = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
-        if o.skip_permissions:
+        if request.read_only:
+            argv += ["--tools", ""]  # no built-in tool is even offered to the model
+        elif o.skip_permissions:
             argv.append("--dangerously-skip-permissions")
             extra["IS_SANDBOX"] = "1"
         else:

@@ -56,7 +56,10 @@ class CodexProvider(Provider):
         o.codex_home.mkdir(parents=True, exist_ok=True)
         (o.codex_home / "config.toml").write_text(config_toml(o.base_url))
         argv = [o.executable, "exec", "--json"]
-        argv.append("--dangerously-bypass-approvals-and-sandbox" if o.bypass_sandbox else "--full-auto")
+        if request.read_only:
+            argv += ["--sandbox", "read-only"]  # a review only reads: never the bypass, whatever the options say
+        else:
+            argv.append("--dangerously-bypass-approvals-and-sandbox" if o.bypass_sandbox else "--full-auto")
         if request.model:
             argv += ["--model", request.model]
         argv += list(o.extra_args)
@@ -64,7 +67,7 @@ class CodexProvider(Provider):
         if request.session_id:
             argv += ["resume", request.session_id]
             baseline = thread_state(o.codex_home, request.session_id).totals
-        argv.append(request.prompt)
+        argv.append("-")  # the prompt comes on stdin (Provider.run feeds it there), never as an argument
         parser = CodexStream(self.prices, request.model, resumed=request.session_id is not None, baseline=baseline,
                              codex_home=o.codex_home)
         return Launch(argv, base_env(request, CODEX_HOME=str(o.codex_home)), parser)

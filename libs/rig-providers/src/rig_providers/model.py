@@ -29,6 +29,7 @@ class Limits:
 class RunRequest:
     """One run of a coding CLI in `workdir`.
 
+    The `prompt` is given on stdin, never as one argv element (a long one would not fit the kernel's limit, E2BIG).
     `session_id` resumes that provider session instead of starting a new one. `env` is passed to the process
     as it is; `secrets` too, but their values are also redacted from every line the run yields. `stop`, when
     set by the caller, stops the run (its process group is killed) and still yields a result.
@@ -42,6 +43,8 @@ class RunRequest:
     env: Mapping[str, str] = field(default_factory=dict)
     secrets: Mapping[str, str] = field(default_factory=dict)
     stop: asyncio.Event | None = None
+    read_only: bool = False
+    """The run only reads the prompt and answers (Review-E): the CLI is started with no tools at all."""
 
 
 class StopReason(StrEnum):

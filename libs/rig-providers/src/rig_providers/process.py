@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from rig_providers.model import Limits, OutputLine, StopReason
 from rig_providers.parsing import StreamParser
@@ -42,12 +42,16 @@ class Finished:
 
 async def run_lines(
     argv: Sequence[str], *, workdir: Path, env: Mapping[str, str], parser: StreamParser, limits: Limits,
-    redactor: Redactor, stop: asyncio.Event | None, finished: list[Finished],
+    redactor: Redactor, stop: asyncio.Event | None, finished: list[Finished], stdin: BinaryIO | None = None,
 ) -> AsyncIterator[OutputLine]:
-    """Yield the process's output lines (redacted), feeding stdout to `parser`; append how it ended to `finished`."""
+    """Yield the process's output lines (redacted), feeding stdout to `parser`; append how it ended to `finished`.
+
+    `stdin` (an open file, such as the prompt) is the process's standard input; None: /dev/null.
+    """
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        *argv, cwd=workdir, env=dict(env), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        *argv, cwd=workdir, env=dict(env), stdin=stdin if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, start_new_session=True, limit=LINE_LIMIT)
     queue: asyncio.Queue[object] = asyncio.Queue()
     assert process.stdout is not None and process.stderr is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,10 @@ class Launch:
 
 
 class Provider(ABC):
-    """A coding CLI run as a subprocess. Subclasses say how to launch it and how to read its output."""
+    """A coding CLI run as a subprocess. Subclasses say how to launch it and how to read its output.
+
+    The prompt comes on stdin, never in the command.
+    """
 
     name: str
 
@@ -52,10 +56,14 @@ class Provider(ABC):
         launch = await self.launch(request)
         redactor = Redactor(request.secrets.values())
         finished: list[Finished] = []
-        async for line in run_lines(launch.argv, workdir=request.workdir, env=launch.env, parser=launch.parser,
-                                    limits=request.limits, redactor=redactor, stop=request.stop,
-                                    finished=finished):
-            yield line
+        # The prompt goes in on stdin from an unnamed temporary file: any length, no pipe to keep fed, no path.
+        with tempfile.TemporaryFile() as prompt:
+            prompt.write(request.prompt.encode())
+            prompt.seek(0)
+            async for line in run_lines(launch.argv, workdir=request.workdir, env=launch.env, parser=launch.parser,
+                                        limits=request.limits, redactor=redactor, stop=request.stop,
+                                        finished=finished, stdin=prompt):
+                yield line
         end = finished[0]
         yield launch.parser.result(end.reason, end.exit_code, end.duration_ms, redactor)
 

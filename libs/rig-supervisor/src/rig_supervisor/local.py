@@ -73,6 +73,8 @@ def sandbox_env(sandbox_url: str, apps: Sequence[Mapping[str, Any]]) -> dict[str
                 f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"])}
         if app["role"] == "dev" and app.get("bot_login"):  # the router adopts the PRs of this bot only
             env["RIG_ROUTER_DEV_APP_LOGIN"] = str(app["bot_login"])
+        if app["role"] == "review" and app.get("bot_login"):
+            env["RIG_GITHUB_REVIEW_LOGIN"] = str(app["bot_login"])  # review-e's reviews are the ones that count
     return env
 
 

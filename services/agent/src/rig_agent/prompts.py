@@ -53,13 +53,20 @@ VERDICT_FORMAT = (
     "An answer without that block counts as no review.")
 
 
-def review_prompt(repo: str, pr_number: int, title: str, body: str, diff: str) -> str:
-    """Review-E's prompt: judge the diff and answer with a machine-readable verdict."""
-    return "\n\n".join([
-        f"You are reviewing pull request #{pr_number} of {repo}. {UNTRUSTED}",
-        untrusted("pull request title", title), untrusted("pull request body", body), untrusted("diff", diff),
-        "Approve only if the change does what the PR says, is correct and has tests where it needs them. "
-        "Otherwise request changes and say precisely what to change.", VERDICT_FORMAT])
+def review_prompt(repo: str, pr_number: int, title: str, body: str, diff: str, *, missing: str = "") -> str:
+    """Review-E's prompt: judge the diff and answer with a machine-readable verdict.
+
+    `missing` says which files the diff leaves out (no patch from GitHub, cut to fit): the model is told so,
+    and told it cannot approve what it has not seen.
+    """
+    parts = [f"You are reviewing pull request #{pr_number} of {repo}. {UNTRUSTED}",
+             untrusted("pull request title", title), untrusted("pull request body", body), untrusted("diff", diff)]
+    if missing:
+        parts.append(f"Not everything is shown. {missing} You cannot approve a change you have not seen: say which "
+                     "files you could not review.")
+    parts += ["Approve only if the change does what the PR says, is correct and has tests where it needs them. "
+              "Otherwise request changes and say precisely what to change.", VERDICT_FORMAT]
+    return "\n\n".join(parts)
 
 
 class VerdictError(ValueError):

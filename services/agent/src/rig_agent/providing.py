@@ -74,10 +74,13 @@ def recorded_transcript(book: Path, kind: str, number: int) -> Path:
 
 
 async def run_provider(setup: ProviderSetup, provider: Provider, record: RunRecord, totals: Totals, prompt: str,
-                       workdir: Path, session_id: str | None) -> RunResult:
-    """Run the provider once; every line goes to the live log, the result is counted and returned."""
+                       workdir: Path, session_id: str | None, *, read_only: bool = False) -> RunResult:
+    """Run the provider once; every line goes to the live log, the result is counted and returned.
+
+    `read_only` starts the CLI with no tools at all (Review-E only reads the prompt and answers).
+    """
     request = RunRequest(prompt=prompt, workdir=workdir, session_id=session_id, model=setup.model,
-                         limits=setup.limits, secrets=setup.secrets)
+                         limits=setup.limits, secrets=setup.secrets, read_only=read_only)
     result: RunResult | None = None
     async for item in provider.run(request):
         if isinstance(item, OutputLine):

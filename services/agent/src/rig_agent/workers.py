@@ -91,8 +91,11 @@ class ReviewWorker:
         await record.started(self.ctx.setup.provider.name, self.ctx.setup.model)
         status = "failed"
         try:
-            await run.execute()  # a skipped review (the PR moved on) succeeds: its step says why
+            outcome = await run.execute()  # a skipped review (the PR moved on) succeeds: its step says why
             status = "succeeded"
+            if outcome.escalation:
+                status = "escalated"
+                await self.reporting.escalate(assignment, outcome.escalation)
         finally:
             await record.finished(status, duration_ms=int((time.monotonic() - started) * 1000),
                                   pr_number=run.pr_number, **run.totals.as_data())

@@ -148,7 +148,8 @@ def _review(delivery: Delivery, known: Known) -> Translation:
     subject = work_item(repo, num, known, closed_issue(text(pr, "body"), repo))
     data = {"repo": repo, "pr_number": num, "review_id": review_id,
             "commit_id": text(review, "commit_id") or text(obj(pr, "head"), "sha"),
-            "reviewer": text(obj(review, "user"), "login")}
+            "reviewer": text(obj(review, "user"), "login"), "author_association": text(review, "author_association"),
+            "pr_author": text(obj(pr, "user"), "login")}
     key = f"review:{repo}#{num}:{review_id}"
     event: Envelope
     if state == "approved":

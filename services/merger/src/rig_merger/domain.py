@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rig_contracts.reviewers import Reviewers
+
 PASSING = frozenset({"success", "neutral", "skipped"})
 """Check run conclusions that let a merge through."""
 
@@ -56,6 +58,8 @@ class Review:
     author: str
     state: str
     commit_id: str
+    association: str = ""
+    """The author's `author_association` (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE …)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,10 @@ class PullFacts:
     reviews: tuple[Review, ...]
     checks: tuple[Check, ...]
     merge_commit_sha: str | None = None
+    author: str = ""
+    """The PR's author: their own review never counts."""
+    required_checks: tuple[str, ...] = ()
+    """Checks branch protection on the base branch requires (each must have reported and passed)."""
 
 
 def check_run(name: str, status: str, conclusion: str | None) -> Check:
@@ -103,14 +111,18 @@ def latest_reviews(reviews: Iterable[Review]) -> dict[str, Review]:
     return latest
 
 
-def decide(approved_sha: str, pull: PullFacts, blocking_labels: Sequence[str], *,
-           require_checks: bool = True) -> Verdict:
-    """Whether to merge `pull` at `approved_sha` now, and if not, why (DESIGN.md section 5, issue 7).
+def decide(approved_sha: str, pull: PullFacts, blocking_labels: Sequence[str], *, require_checks: bool = True,
+           reviewers: Reviewers | None = None, required_checks: Sequence[str] = ()) -> Verdict:
+    """Whether to merge `pull` at `approved_sha` now, and if not, why (DESIGN.md section 5, issues 7 and 12).
 
-    The rules in order: ended or moved, draft, a blocking label, the checks, the approval, mergeability.
+    The rules in order: ended or moved, draft, a blocking label, the checks (every required one reported and
+    passed: branch protection's and `required_checks`), the approval (only `reviewers`' reviews count),
+    mergeability.
     """
+    required = tuple(dict.fromkeys((*pull.required_checks, *required_checks)))
     for verdict in (_pull_state(approved_sha, pull), _labels(pull.labels, blocking_labels),
-                    _checks(pull.checks, require_checks), _review(pull.reviews, approved_sha)):
+                    _checks(pull.checks, require_checks, required),
+                    _review(pull.reviews, approved_sha, reviewers or Reviewers(), pull.author)):
         if verdict is not None:
             return verdict
     return _mergeability(pull.mergeable_state)
@@ -134,26 +146,32 @@ def _labels(labels: Sequence[str], blocking: Sequence[str]) -> Verdict | None:
     return Verdict(Outcome.BLOCKED, "label", ", ".join(holding)) if holding else None
 
 
-def _checks(checks: Sequence[Check], require_checks: bool) -> Verdict | None:
+def _checks(checks: Sequence[Check], require_checks: bool, required: Sequence[str]) -> Verdict | None:
     failed = sorted(f"{c.name}: {c.conclusion}" for c in checks if c.done and not c.passed)
     if failed:
         return Verdict(Outcome.BLOCKED, "checks failed", "; ".join(failed))
     pending = sorted(c.name for c in checks if not c.done)
     if pending:
         return Verdict(Outcome.WAIT, "checks pending", ", ".join(pending))
+    # A quick check green before a slower required one has even started must not let the merge through.
+    reported = {c.name for c in checks}
+    missing = [name for name in required if name not in reported]
+    if missing:
+        return Verdict(Outcome.WAIT, "checks pending", "required checks not reported yet: " + ", ".join(missing))
     if require_checks and not checks:
         return Verdict(Outcome.WAIT, "checks pending", "no check or status has reported on the head yet")
     return None
 
 
-def _review(reviews: Sequence[Review], sha: str) -> Verdict | None:
-    latest = latest_reviews(reviews).values()
+def _review(reviews: Sequence[Review], sha: str, reviewers: Reviewers, pr_author: str) -> Verdict | None:
+    # Anyone may review a public PR: only review-e's (and configured maintainers') reviews approve or hold it.
+    latest = [r for r in latest_reviews(reviews).values() if reviewers.counts(r.author, r.association, pr_author)]
     disputed = sorted(r.author for r in latest if r.state == "CHANGES_REQUESTED")
     if disputed:
         return Verdict(Outcome.WAIT, "changes requested", f"by {', '.join(disputed)}")
     if not any(r.state == "APPROVED" and r.commit_id == sha for r in latest):
         # A merge request may come before the approval's webhook, or even before GitHub shows it: wait for it.
-        return Verdict(Outcome.WAIT, "awaiting approval", f"no approving review at {sha} yet")
+        return Verdict(Outcome.WAIT, "awaiting approval", f"no approving review that counts (review-e's) at {sha} yet")
     return None
 
 

@@ -34,13 +34,15 @@ class PullRequests:
         pull, reviews, checks = await asyncio.gather(self.client.get_pull(repo, number),
                                                      self.client.list_reviews(repo, number),
                                                      self.client.checks(repo, sha))
+        # Read after the PR (its base may change); branch protection's required checks, if any (404: none).
+        required = await self.client.required_checks(repo, pull.base_ref) or ()
         return PullFacts(
             state=pull.state, draft=pull.draft, merged=pull.merged, head_sha=pull.head_sha,
             mergeable_state=pull.mergeable_state, labels=pull.labels,
-            reviews=tuple(Review(r.author, r.state, r.commit_id) for r in reviews),
+            reviews=tuple(Review(r.author, r.state, r.commit_id, r.author_association) for r in reviews),
             checks=(*(check_run(c.name, c.status, c.conclusion) for c in checks.check_runs),
                     *(commit_status(s.context, s.state) for s in checks.statuses)),
-            merge_commit_sha=pull.merge_commit_sha)
+            merge_commit_sha=pull.merge_commit_sha, author=pull.author, required_checks=required)
 
     async def merge(self, repo: str, number: int, sha: str) -> MergeResult:
         """Squash-merge at `sha`: GitHub refuses a moved head (HeadMovedError); already merged is a success."""

@@ -25,6 +25,7 @@ from rig_contracts.catalogue import (
     ReviewDisputedEvent,
     ReviewPassedEvent,
 )
+from rig_contracts.reviewers import Reviewers
 from rig_db import outbox
 from rig_kit import Projection
 from rig_merger import projection as db
@@ -36,6 +37,8 @@ SOURCE = "merger"
 
 WOKEN = Counter("rig_merger_requests_woken_total", "Merge requests made due again by an event, by event type",
                 ["type"])
+IGNORED_REVIEWS = Counter("rig_merger_reviews_ignored_total",
+                          "Reviews by someone whose review does not count (not review-e, a self-review)")
 DONE = Counter("rig_merger_issues_done_total", "ISSUE_DONE events written")
 
 _SUBJECT = re.compile(r"^(?P<repo>[^#@\s]+/[^#@\s]+)#(?P<number>[0-9]+)$")
@@ -49,12 +52,18 @@ def issue_number(subject: str, repo: str, pr_number: int) -> int | None:
     return int(found["number"])
 
 
-def merger_projection(names: Names) -> Projection:
-    """The Projection for the kit: `apply` a batch of new events, `reset` for a rebuild."""
+def merger_projection(names: Names, reviewers: Reviewers | None = None) -> Projection:
+    """The Projection for the kit: `apply` a batch of new events, `reset` for a rebuild.
+
+    Only reviews that count (`reviewers`) set or clear a PR's approved SHA; the others are logged and counted.
+    """
+    trusted = reviewers or Reviewers()
 
     async def apply(conn: asyncpg.Connection, events: Sequence[Event]) -> None:
         due = 0
         for event in events:
+            if isinstance(event, ReviewPassedEvent | ReviewDisputedEvent) and not _counts(event, trusted):
+                continue
             due += await _apply_one(conn, event, names)
             await _adopt_subject(conn, event)
         if due:
@@ -92,6 +101,16 @@ async def _apply_one(conn: asyncpg.Connection, event: Event, names: Names) -> in
             return 0
         case _:
             return 0
+
+
+def _counts(event: ReviewPassedEvent | ReviewDisputedEvent, reviewers: Reviewers) -> bool:
+    """Whether a review may make (or void) the PR's approved SHA; the others are only logged and counted."""
+    d = event.data
+    refused = reviewers.refusal(d.reviewer, d.author_association, d.pr_author)
+    if refused is not None:
+        IGNORED_REVIEWS.inc()
+        log.warning("%s#%d: %s (%s %s)", d.repo, d.pr_number, refused, event.type, event.key)
+    return refused is None
 
 
 async def _adopt_subject(conn: asyncpg.Connection, event: Event) -> None:

@@ -16,6 +16,10 @@ class MergerSettings(CommonSettings):
     merger_require_checks: bool = Field(
         default=True, description="Wait until at least one check run or commit status has reported on the head, "
                                   "so a merge never races CI that has not started yet.")
+    merger_required_checks: list[str] = Field(
+        default_factory=list,
+        description="Check names (check runs or status contexts) every merge waits for, a JSON list, besides the "
+                    "ones branch protection requires on the base branch; each must have reported and passed.")
     merger_unknown_first_s: float = Field(
         default=0.5, gt=0, description="First wait before asking GitHub again when it says `mergeable_state` "
                                        "is `unknown` (it is still computing); doubled each time.")

@@ -17,6 +17,7 @@ import asyncpg
 from prometheus_client import Counter
 
 from rig_contracts.catalogue import MergeBlockedEvent
+from rig_contracts.reviewers import Reviewers
 from rig_db import outbox
 from rig_github import GitHubError, HeadMovedError, NotMergeableError, RateLimitedError
 from rig_kit import ServiceKit
@@ -46,8 +47,10 @@ GITHUB_FAILURES = Counter("rig_merger_github_failures_total",
 class MergeWorker:
     """Runs for the merger's lifetime (a kit job); `pulls` None when no conductor credentials are configured."""
 
-    def __init__(self, kit: ServiceKit, settings: MergerSettings, pulls: PullRequests | None) -> None:
+    def __init__(self, kit: ServiceKit, settings: MergerSettings, pulls: PullRequests | None,
+                 reviewers: Reviewers | None = None) -> None:
         self.kit = kit
+        self.reviewers = reviewers or Reviewers()
         self.settings = settings
         self.pulls = pulls
         self._woken = asyncio.Event()
@@ -111,7 +114,8 @@ class MergeWorker:
         try:
             facts = await self.pulls.facts(request.repo, request.pr_number, request.head_sha)
             verdict = decide(request.head_sha, facts, self.settings.merger_blocking_labels,
-                             require_checks=self.settings.merger_require_checks)
+                             require_checks=self.settings.merger_require_checks, reviewers=self.reviewers,
+                             required_checks=self.settings.merger_required_checks)
             if verdict.outcome is Outcome.MERGE:
                 verdict = await self._merge(request)
             if verdict.outcome is Outcome.BLOCKED and verdict.reason == "conflict":

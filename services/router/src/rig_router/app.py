@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from rig_bus.consumer import BatchHandler, ConsumerOptions
+from rig_contracts.reviewers import Reviewers
 from rig_github import GitHubClient, GitHubSettings, Role
 from rig_kit import ServiceKit
 from rig_kit.app import service_app
@@ -47,14 +48,19 @@ def pr_authors(settings: RouterSettings) -> list[str]:
 def create_app(settings: RouterSettings | None = None, github_settings: GitHubSettings | None = None) -> FastAPI:
     """The router app."""
     settings = settings or RouterSettings()
-    github = conductor(github_settings or GitHubSettings())
+    github_settings = github_settings or GitHubSettings()
+    github = conductor(github_settings)
+    reviewers = Reviewers(github_settings.github_review_login.strip(), github_settings.github_maintainer_reviews)
+    if not reviewers.review_login:
+        log.warning("RIG_GITHUB_REVIEW_LOGIN is unset: no bot's approval or requested changes will count "
+                    "(set it to review-e's login, e.g. rig-review[bot])")
     source = ConfigSource(github, settings.router_config_path, settings.router_config_ttl_s)
     poster = CommentPoster(github, settings.router_comment_retry_s)
 
     def router(kit: ServiceKit) -> BatchHandler:
         emitter = Emitter(kit.names, settings.router_maintainers, settings.router_config_path)
         return Router(kit, source, emitter, poster, Limits(settings.router_pool_limits, settings.router_repo_limit),
-                      pr_authors(settings))
+                      pr_authors(settings), reviewers)
 
     async def post_comments(kit: ServiceKit) -> None:
         await poster.run(kit.pool, kit.faults)

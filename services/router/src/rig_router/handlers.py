@@ -33,6 +33,7 @@ from rig_contracts.catalogue import (
     RunStepEvent,
     WorkStartedEvent,
 )
+from rig_contracts.reviewers import Reviewers
 from rig_db import outbox
 from rig_db.inbox import claim_new
 from rig_kit import ServiceKit
@@ -79,10 +80,12 @@ class Router:
     """The batch handler of `rig:events` (the kit's live handler)."""
 
     def __init__(self, kit: ServiceKit, source: ConfigSource, emitter: Emitter, poster: CommentPoster,
-                 limits: Limits | None = None, pr_authors: Sequence[str] = ()) -> None:
+                 limits: Limits | None = None, pr_authors: Sequence[str] = (),
+                 reviewers: Reviewers | None = None) -> None:
         self._kit = kit
         self._pr_authors = tuple(pr_authors)
         """Whose PRs items adopt (settings, not the stored policy: a change of settings applies at once)."""
+        self._reviewers = reviewers or Reviewers()
         self._limits = limits or Limits()
         self._source = source
         self._emitter = emitter
@@ -131,6 +134,9 @@ class Router:
         if isinstance(event, IssueApprovedEvent) and reading is not None:
             data = event.data
             policy = policy_for(reading, data.title, data.body, data.labels, path=self._source.path)
+        # Whose reviews count comes from settings, never from the stored policy or the repository's file.
+        policy = replace(policy, review_login=self._reviewers.review_login,
+                         maintainer_reviews=self._reviewers.maintainers)
         before = row.item if row else None
         spent = (row.item.repo if row else event.subject.split("#", 1)[0]) in batch.spent
         decision = decide(before, event, replace(policy, repo_budget_spent=spent or policy.repo_budget_spent,
@@ -162,8 +168,9 @@ class Router:
                 effects.started.append((item.subject, named if named and _UUID.match(named) else None))
             case PrCreatedEvent() | PrUpdatedEvent():
                 effects.finished.append((item.subject, "dev"))
-            case ReviewPassedEvent() | ReviewDisputedEvent():
-                effects.finished.append((item.subject, "review"))
+            case ReviewPassedEvent(data=d) | ReviewDisputedEvent(data=d):
+                if self._reviewers.counts(d.reviewer, d.author_association, d.pr_author):
+                    effects.finished.append((item.subject, "review"))  # an outsider's review ends no assignment
             case MergedEvent():
                 effects.cancelled.append(item.subject)
             case _:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rig_contracts.reviewers import Reviewers
+
 
 class State(StrEnum):
     """Where a work item is in its life (DESIGN.md section 5)."""
@@ -65,6 +67,15 @@ class Policy:
     """The repository's daily budget is spent: no further assignments."""
     pr_authors: tuple[str, ...] = ()
     """Logins whose PRs an item adopts: the dev App's bot login and the people the settings trust."""
+    review_login: str = ""
+    """review-e's GitHub login: the only bot whose approvals and disputes count (from settings, not the file)."""
+    maintainer_reviews: bool = False
+    """Whether maintainers' (OWNER, MEMBER, COLLABORATOR) approvals and disputes count too (from settings)."""
+
+    @property
+    def reviewers(self) -> Reviewers:
+        """Whose approvals and disputes count for this decision."""
+        return Reviewers(self.review_login, self.maintainer_reviews)
 
     def agent_for(self, stack: str) -> str:
         """The agent pool that develops for `stack`: `ibuild-e` for iOS or macOS work, else `dev-e-{stack}`."""

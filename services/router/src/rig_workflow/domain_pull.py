@@ -15,6 +15,7 @@ from rig_contracts.catalogue import (
     ReviewDisputedEvent,
     ReviewPassedEvent,
 )
+from rig_contracts.payloads import ReviewDisputed, ReviewPassed
 from rig_workflow import domain_adoption as adoption
 from rig_workflow.domain_model import DEVELOPING, FINAL, HALTED, MERGE_PHASE, REVIEWING, Policy, State, WorkItem
 from rig_workflow.domain_steps import Outcome, assign_dev, escalate, finish, review, unexpected
@@ -92,9 +93,16 @@ def _review_of_current_head(item: WorkItem, pr_number: int, commit_id: str) -> s
     return None
 
 
+def _untrusted(data: ReviewPassed | ReviewDisputed, policy: Policy) -> str | None:
+    """Why the review's author may not approve or dispute (recorded, never routed), or None when they may."""
+    return policy.reviewers.refusal(data.reviewer, data.author_association, data.pr_author)
+
+
 def review_passed(item: WorkItem, event: ReviewPassedEvent, policy: Policy) -> Outcome:
     """An approving review: the head it approves may be merged (the merge is pinned to that SHA)."""
     data = event.data
+    if (refused := _untrusted(data, policy)) is not None:
+        return unexpected(item, refused)
     if data.commit_id in item.superseded_heads or _other_pr(item, data.pr_number):
         return unexpected(item, _review_of_current_head(item, data.pr_number, data.commit_id) or "stale review")
     # Kept even when the head is not known yet: a push of this SHA delivered later finds it approved.
@@ -112,6 +120,8 @@ def review_passed(item: WorkItem, event: ReviewPassedEvent, policy: Policy) -> O
 def review_disputed(item: WorkItem, event: ReviewDisputedEvent, policy: Policy) -> Outcome:
     """Changes requested: back to the same dev agent on the same branch, until the rounds run out."""
     data = event.data
+    if (refused := _untrusted(data, policy)) is not None:
+        return unexpected(item, refused)  # an outsider's text never becomes Dev-E's instructions nor uses a round
     why = _review_of_current_head(item, data.pr_number, data.commit_id)
     if why is not None:
         return unexpected(item, why)

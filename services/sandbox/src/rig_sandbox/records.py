@@ -29,6 +29,8 @@ class Account(BaseModel):
     id: int
     type: AccountType
     name: str | None = None
+    collaborator: bool = True
+    """Sandbox users and Apps collaborate on every repository; an outsider (False) is associated with none."""
 
 
 class AppRecord(BaseModel):
@@ -189,6 +191,8 @@ class Repo(BaseModel):
     """Like branch protection's required approving review: without an approval, `mergeable_state` is blocked."""
     require_up_to_date: bool = False
     """Like branch protection's strict status checks: a head without the base's tip is `behind`."""
+    required_checks: list[str] | None = None
+    """Branch protection's required status checks on the default branch (None: not protected, GitHub's 404)."""
     created_at: str = Field(default_factory=now_iso)
     updated_at: str = Field(default_factory=now_iso)
     pushed_at: str = Field(default_factory=now_iso)

@@ -87,11 +87,15 @@ def approved(reviews: Iterable[Review], author: str) -> bool:
 
 def merge_gate(*, conflicted: bool, runs: Sequence[CheckRun], statuses: Sequence[CommitStatus],
                require_review: bool, is_approved: bool, require_up_to_date: bool, up_to_date: bool,
-               draft: bool) -> MergeGate:
+               draft: bool, required: Sequence[str] = ()) -> MergeGate:
     """The `mergeable_state` of an open pull request, with the reason a merge is refused (None: it may merge)."""
     if conflicted:
         return MergeGate("dirty", "Pull Request is not mergeable")
     blocked = check_failure(runs, statuses)
+    reported = {run.name for run in runs} | {status.context for status in statuses}
+    missing = [name for name in required if name not in reported]
+    if blocked is None and missing:
+        blocked = f'Required status check "{missing[0]}" is expected.'
     if blocked is None and require_review and not is_approved:
         blocked = "At least 1 approving review is required by reviewers with write access."
     if blocked is not None:

@@ -32,6 +32,8 @@ class ScriptedProvider(Provider):
         argv = [sys.executable, "-m", "rig_providers.scripted", str(self.transcript.resolve())]
         if request.session_id:
             argv += ["--session", request.session_id]
+        if request.read_only:
+            argv.append("--no-tools")
         parser = ScriptedStream(self.prices, request.model, resumed=request.session_id is not None)
         return Launch(argv, base_env(request, PYTHONUNBUFFERED="1"), parser)
 

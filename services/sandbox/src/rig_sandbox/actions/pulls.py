@@ -54,7 +54,8 @@ async def compute_gate(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull) -
         require_review=repo.require_review,
         is_approved=approved((review for review in repo.reviews if review.number == pull.number), issue.user),
         require_up_to_date=repo.require_up_to_date, up_to_date=await git.is_ancestor(base_tip, pull.head_sha),
-        draft=pull.draft)
+        draft=pull.draft,
+        required=repo.required_checks or () if pull.base_ref == repo.default_branch else ())
     return Gate(verdict, merged, base_tip)
 
 

@@ -30,12 +30,14 @@ FileContent = str | dict[str, str] | None
 
 ENDPOINTS = {
     "GET /_sandbox/apps": "the three Apps: id, slug, installation id, bot login and private key path",
-    "POST /_sandbox/users": "{login, name?}: create a user",
+    "POST /_sandbox/users": "{login, name?, collaborator?}: create a user (collaborator false: an outsider, "
+                            "author_association NONE)",
     "POST /_sandbox/users/{login}/tokens": "mint a personal access token for a user",
     "GET /_sandbox/repos": "the repositories with their clone URLs",
     "POST /_sandbox/repos": "{owner, name, files: {path: text | {base64}}, default_branch?, description?, "
                             "require_review?, require_up_to_date?}: create a repository with a first commit",
-    "PATCH /_sandbox/repos/{owner}/{repo}": "{require_review?, require_up_to_date?, description?}",
+    "PATCH /_sandbox/repos/{owner}/{repo}": "{require_review?, require_up_to_date?, required_checks?, "
+                                            "description?}: required_checks is branch protection's list",
     "POST /_sandbox/repos/{owner}/{repo}/issues": "{title, body?, labels?, author?}: open an issue",
     "POST /_sandbox/repos/{owner}/{repo}/issues/{number}/labels": "{labels, author?}: add labels",
     "DELETE /_sandbox/repos/{owner}/{repo}/issues/{number}/labels/{name}": "remove a label (?author=)",
@@ -57,6 +59,8 @@ class NewUser(_Body):
 
     login: str = Field(pattern=r"^[A-Za-z0-9-]{1,39}$")
     name: str | None = None
+    collaborator: bool = True
+    """False: an outsider, who can comment and review but whose `author_association` is NONE."""
 
 
 class NewRepo(_Body):
@@ -77,6 +81,8 @@ class RepoSettings(_Body):
 
     require_review: bool | None = None
     require_up_to_date: bool | None = None
+    required_checks: list[str] | None = None
+    """Branch protection's required status checks on the default branch ([] or a list; unset: unchanged)."""
     description: str | None = None
 
 
@@ -166,8 +172,9 @@ def control_router(sandbox: Sandbox, events: Callable[[int], list[dict[str, Any]
     @router.post("/users", status_code=201)
     async def new_user(body: NewUser) -> dict[str, Any]:
         account = sandbox.store.account(body.login, "User", body.name)
+        account.collaborator = body.collaborator
         await sandbox.store.save()
-        return {"login": account.login, "id": account.id, "type": account.type}
+        return {"login": account.login, "id": account.id, "type": account.type, "collaborator": account.collaborator}
 
     @router.post("/users/{login}/tokens", status_code=201)
     async def new_token(login: str) -> dict[str, Any]:
@@ -197,7 +204,7 @@ def control_router(sandbox: Sandbox, events: Callable[[int], list[dict[str, Any]
             setattr(found, name, value)
         await sandbox.store.save()
         return {**sandbox.repo_json(found), "require_review": found.require_review,
-                "require_up_to_date": found.require_up_to_date}
+                "require_up_to_date": found.require_up_to_date, "required_checks": found.required_checks}
 
     @router.post("/repos/{owner}/{repo}/issues", status_code=201)
     async def open_issue(owner: str, repo: str, body: ControlIssue) -> dict[str, Any]:

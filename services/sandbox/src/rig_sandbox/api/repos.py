@@ -15,8 +15,17 @@ from rig_sandbox.context import Sandbox
 from rig_sandbox.errors import GitHubError, not_found
 from rig_sandbox.git.repository import safe_rev
 from rig_sandbox.shapes.commits import commit_json, compare_json, file_json
-from rig_sandbox.shapes.repos import branch_json, content_entry_json, file_content_json, ref_json, symlink_content_json
+from rig_sandbox.shapes.repos import (
+    branch_json,
+    content_entry_json,
+    file_content_json,
+    ref_json,
+    required_checks,
+    status_check_policy_json,
+    symlink_content_json,
+)
 
+PROTECTION_DOCS = "https://docs.github.com/rest/branches/branch-protection#get-status-checks-protection"
 CONTENTS_DOCS = "https://docs.github.com/rest/repos/contents#get-repository-content"
 
 
@@ -28,9 +37,26 @@ class NewRef(BaseModel):
     sha: str
 
 
-def repos_router(sandbox: Sandbox, auth: Auth) -> APIRouter:
-    """Routes of one repository's data."""
+def protection_router(sandbox: Sandbox, auth: Auth) -> APIRouter:
+    """Branch protection, as far as the merger reads it: the required status checks (404: not protected)."""
     router = APIRouter(tags=["repos"])
+    Actor = Annotated[Identity, Depends(auth.actor)]  # noqa: N806 - a type alias
+
+    @router.get("/repos/{owner}/{repo}/branches/{branch:path}/protection/required_status_checks")
+    async def get_required_checks(owner: str, repo: str, branch: str, actor: Actor) -> dict[str, Any]:
+        found = visible_repo(sandbox, actor, owner, repo)
+        required = required_checks(found, branch)
+        if required is None:
+            raise GitHubError(404, "Branch not protected", documentation_url=PROTECTION_DOCS)
+        return status_check_policy_json(sandbox.urls, found, branch, required)
+
+    return router
+
+
+def repos_router(sandbox: Sandbox, auth: Auth) -> APIRouter:
+    """Routes of one repository's data (branch protection's first: `branches/{branch:path}` would take it)."""
+    router = APIRouter(tags=["repos"])
+    router.include_router(protection_router(sandbox, auth))
     Actor = Annotated[Identity, Depends(auth.actor)]  # noqa: N806 - a type alias
 
     @router.get("/repos/{owner}/{repo}")

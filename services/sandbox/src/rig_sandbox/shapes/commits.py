@@ -56,6 +56,10 @@ def commit_json(urls: Urls, repo: Repo, commit: CommitInfo, who: AccountByEmail)
     }
 
 
+PATCH_LIMIT_BYTES = 1_000_000
+"""A file's diff larger than this comes without `patch`, as GitHub leaves out the patch of very large diffs."""
+
+
 def file_json(urls: Urls, repo: Repo, change: FileChange, ref: str) -> dict[str, Any]:
     """`diff-entry`: one changed file."""
     full = repo.full_name
@@ -66,8 +70,8 @@ def file_json(urls: Urls, repo: Repo, change: FileChange, ref: str) -> dict[str,
         "raw_url": urls.repo_html(full, f"/raw/{ref}/{change.filename}"),
         "contents_url": urls.repo_api(full, f"/contents/{change.filename}?ref={ref}"),
     }
-    if change.patch is not None:
-        data["patch"] = change.patch
+    if change.patch is not None and len(change.patch.encode()) <= PATCH_LIMIT_BYTES:
+        data["patch"] = change.patch  # as on GitHub, none for a binary file or a very large diff
     if change.previous_filename is not None:
         data["previous_filename"] = change.previous_filename
     return data

@@ -25,9 +25,15 @@ def issue_labels(urls: Urls, repo: Repo, issue: Issue) -> list[dict[str, Any]]:
     return [label_json(urls, repo, repo.labels[name.lower()]) for name in issue.labels if name.lower() in repo.labels]
 
 
-def author_association(repo: Repo, login: str) -> str:
-    """How `login` relates to the repository: its owner, else a collaborator (Apps and sandbox users alike)."""
-    return "OWNER" if login.lower() == repo.owner.lower() else "COLLABORATOR"
+def author_association(repo: Repo, account: Account) -> str:
+    """How `account` relates to the repository: its owner, a collaborator (Apps and sandbox users), or NONE.
+
+    An outsider (a user created with `collaborator: false`) is `NONE`, as anyone who may comment on or review a
+    public repository without being its member or collaborator is on GitHub.
+    """
+    if account.login.lower() == repo.owner.lower():
+        return "OWNER"
+    return "COLLABORATOR" if account.collaborator else "NONE"
 
 
 def issue_json(urls: Urls, repo: Repo, issue: Issue, who: AccountByLogin,
@@ -47,7 +53,7 @@ def issue_json(urls: Urls, repo: Repo, issue: Issue, who: AccountByLogin,
         "locked": issue.locked, "active_lock_reason": None, "comments": issue.comments,
         "closed_at": issue.closed_at, "created_at": issue.created_at, "updated_at": issue.updated_at,
         "closed_by": simple_user(urls, who(issue.closed_by)) if issue.closed_by else None,
-        "author_association": author_association(repo, issue.user),
+        "author_association": author_association(repo, who(issue.user)),
         "timeline_url": urls.repo_api(full, f"/issues/{number}/timeline"), "performed_via_github_app": None,
         "reactions": _no_reactions(urls.repo_api(full, f"/issues/{number}/reactions")),
     }
@@ -70,7 +76,7 @@ def comment_json(urls: Urls, repo: Repo, comment: Comment, who: AccountByLogin) 
         "html_url": urls.repo_html(full, f"/issues/{comment.number}#issuecomment-{comment.id}"),
         "issue_url": urls.repo_api(full, f"/issues/{comment.number}"), "body": comment.body,
         "user": simple_user(urls, who(comment.user)), "created_at": comment.created_at,
-        "updated_at": comment.updated_at, "author_association": author_association(repo, comment.user),
+        "updated_at": comment.updated_at, "author_association": author_association(repo, who(comment.user)),
         "performed_via_github_app": None,
         "reactions": _no_reactions(urls.repo_api(full, f"/issues/comments/{comment.id}/reactions")),
     }

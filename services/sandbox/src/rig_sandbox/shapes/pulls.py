@@ -62,7 +62,7 @@ def pull_simple_json(urls: Urls, repo: Repo, repository: dict[str, Any], owner: 
             "comments": urls.repo_api(full, f"/issues/{number}/comments"), "review_comments": f"{api}/comments",
             "review_comment": urls.repo_api(full, "/pulls/comments{/number}"), "commits": f"{api}/commits",
             "statuses": urls.repo_api(full, f"/statuses/{pull.head_sha}")}.items()},
-        "author_association": author_association(repo, issue.user), "auto_merge": None, "draft": pull.draft,
+        "author_association": author_association(repo, who(issue.user)), "auto_merge": None, "draft": pull.draft,
     }
 
 
@@ -90,7 +90,7 @@ def review_json(urls: Urls, repo: Repo, review: Review, who: AccountByLogin) -> 
         "user": simple_user(urls, who(review.user)),
         "body": review.body, "state": review.state, "html_url": html, "pull_request_url": api,
         "_links": {"html": {"href": html}, "pull_request": {"href": api}}, "commit_id": review.commit_id,
-        "author_association": author_association(repo, review.user),
+        "author_association": author_association(repo, who(review.user)),
     }
     if review.submitted_at:
         data["submitted_at"] = review.submitted_at

@@ -62,14 +62,28 @@ def ref_json(urls: Urls, repo: Repo, ref: str, sha: str) -> dict[str, Any]:
             "object": {"type": "commit", "sha": sha, "url": urls.repo_api(repo.full_name, f"/git/commits/{sha}")}}
 
 
+def required_checks(repo: Repo, branch: str) -> list[str] | None:
+    """The checks branch protection requires on `branch` (only the default branch is protected), or None."""
+    return repo.required_checks if branch == repo.default_branch else None
+
+
+def status_check_policy_json(urls: Urls, repo: Repo, branch: str, contexts: list[str]) -> dict[str, Any]:
+    """`status-check-policy`: what `GET …/branches/{branch}/protection/required_status_checks` answers."""
+    url = urls.repo_api(repo.full_name, f"/branches/{branch}/protection/required_status_checks")
+    return {"url": url, "strict": repo.require_up_to_date, "contexts": list(contexts),
+            "checks": [{"context": name, "app_id": None} for name in contexts], "contexts_url": f"{url}/contexts"}
+
+
 def branch_json(urls: Urls, repo: Repo, name: str, commit: dict[str, Any]) -> dict[str, Any]:
-    """`branch-with-protection`: a branch, its tip commit and (no) protection."""
+    """`branch-with-protection`: a branch, its tip commit and its protection (required checks, if any)."""
     full = repo.full_name
+    required = required_checks(repo, name)
+    checks = {"enforcement_level": "non_admins" if required is not None else "off", "contexts": required or [],
+              "checks": [{"context": c, "app_id": None} for c in required or []]}
     return {
-        "name": name, "commit": commit, "protected": False,
+        "name": name, "commit": commit, "protected": required is not None,
         "_links": {"self": urls.repo_api(full, f"/branches/{name}"), "html": urls.repo_html(full, f"/tree/{name}")},
-        "protection": {"enabled": False, "required_status_checks": {"enforcement_level": "off", "contexts": [],
-                                                                     "checks": []}},
+        "protection": {"enabled": required is not None, "required_status_checks": checks},
         "protection_url": urls.repo_api(full, f"/branches/{name}/protection"),
     }
 
