@@ -67,7 +67,7 @@ def sandbox_env(sandbox_url: str, apps: Sequence[Mapping[str, Any]]) -> dict[str
     for app in apps:
         prefix = f"RIG_GITHUB_{app['role'].upper()}"
         env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
-                f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"])}
+                f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"]), f"{prefix}_BOT_LOGIN": str(app["bot_login"])}
     return env
 
 
