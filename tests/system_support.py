@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,13 @@ TEST_SPECS = {
 KEYS = generate_keypair()
 
 
-def topology_file(folder: Path) -> Path:
-    """The real route table plus the test-only services."""
+def topology_file(folder: Path, replicas: Mapping[str, str] | None = None) -> Path:
+    """The real route table plus the test-only services, and `replicas` (name: real service) owning no path."""
+    real = load(ROOT / "topology.toml")
+    specs = [*TEST_SPECS.values(),
+             *(ServiceSpec(name, 0, real.spec(of).app, ()) for name, of in (replicas or {}).items())]
     extra = "".join(f'\n[services.{s.name}]\nport = {19000 + i}\napp = "{s.app}"\npaths = {list(s.paths)!r}\n'
-                    for i, s in enumerate(TEST_SPECS.values()))
+                    for i, s in enumerate(specs))
     path = folder / "topology.toml"
     path.write_text((ROOT / "topology.toml").read_text() + extra.replace("'", '"'))
     return path
@@ -42,9 +45,13 @@ def admin_token() -> str:
 
 def build(names: Sequence[str], *, database_url: str, redis_url: str, key_prefix: str, schema_suffix: str,
           folder: Path, agents: Sequence[str] = (), agent_command: Sequence[str] = (),
-          extra_env: dict[str, str] | None = None) -> System:
-    """A system of the named services (real ones from the topology, or test ones) as real processes."""
-    topology = load(topology_file(folder))
+          extra_env: dict[str, str] | None = None, replicas: Mapping[str, str] | None = None) -> System:
+    """A system of the named services (real ones from the topology, or test ones) as real processes.
+
+    `replicas` adds second processes of real services under names of their own (`{"merger-b": "merger"}`):
+    the same app, schema and consumer group, so they share the work as replicas do.
+    """
+    topology = load(topology_file(folder, replicas))
     specs = [topology.spec(n) for n in names]
     env = {**os.environ, "RIG_DATABASE_URL": database_url, "RIG_REDIS_URL": redis_url,
            "RIG_KEY_PREFIX": key_prefix, "RIG_SCHEMA_SUFFIX": schema_suffix, "RIG_DATA_DIR": str(folder),

@@ -59,3 +59,37 @@ async def test_a_revoked_token_is_refused_by_ingest_within_a_second(
         revocations = [e for e in events if e["type"] == "TOKEN_REVOKED"]
         assert [(e["data"]["jti"], e["source"]) for e in revocations] == [(jti, "ingest")]
         assert all(token not in json.dumps(e) for e in events)
+
+
+async def test_every_replica_refuses_a_revoked_token_within_a_second(
+        tmp_path, database_url, redis_url, key_prefix, schema_suffix):
+    """Two merger processes (one schema, one consumer group): the group gives TOKEN_REVOKED to one of them, and
+    both refuse the token within a second anyway (each also follows the stream, `rig_bus.follow`)."""
+    common = {"database_url": database_url, "redis_url": redis_url, "key_prefix": key_prefix,
+              "schema_suffix": schema_suffix, "folder": tmp_path}
+    system = build(["ingest", "merger", "merger-b", "edge"], replicas={"merger-b": "merger"},
+                   extra_env={"RIG_INGEST_WEBHOOK_SECRETS": '["system-test-webhook-secret"]'}, **common)
+    token = mint(KEYS[0], "agent:review-e", ["read"])
+    headers = {"Authorization": f"Bearer {token}"}
+    async with system, httpx.AsyncClient(timeout=30) as http:
+        replicas = [system.url("merger"), system.url("merger-b")]
+
+        async def answers(url: str) -> int:
+            return (await http.get(f"{url}/api/merge/{REPO}/7", headers=headers)).status_code
+
+        assert [await answers(url) for url in replicas] == [404, 404]  # heard: no merge request for that PR
+        result = await asyncio.to_thread(rig, "tokens", "revoke", token, system=system, **common)
+        revoked_at = time.monotonic()
+        assert result.returncode == 0, result.stdout + result.stderr
+
+        async def refused_after(url: str) -> float | None:
+            while time.monotonic() - revoked_at < 10 * REFUSAL_BOUND_S:
+                status = await answers(url)
+                if status == 401:
+                    return time.monotonic() - revoked_at
+                assert status == 404, status
+                await asyncio.sleep(0.02)
+            return None
+
+        delays = await asyncio.gather(*(refused_after(url) for url in replicas))
+        assert all(d is not None and d < REFUSAL_BOUND_S for d in delays), delays

@@ -229,3 +229,28 @@ async def test_git_fetches_with_the_installation_token(github, conductor, repo, 
     process = await asyncio.create_subprocess_exec("git", "clone", "--quiet", url, str(tmp_path / "clone"))
     assert await process.wait() == 0
     assert any(path.name != ".git" for path in (tmp_path / "clone").iterdir())  # the default branch came along
+
+
+async def test_our_marker_in_someone_elses_comment_does_not_stop_our_comment(github, conductor, repo):
+    number = await github.open_issue(repo)
+    # A person writes the conductor's hidden marker, hoping to suppress the comment it would post.
+    await github.call("POST", f"/repos/{repo}/issues/{number}/comments", token=github.reader_token, expect=201,
+                      json={"body": f"nothing to see {marker('escalated:o/r#3')}"})
+
+    ours = await conductor.comment_once(repo, number, "escalated:o/r#3", "needs a human")
+    again = await conductor.comment_once(repo, number, "escalated:o/r#3", "needs a human")
+
+    assert (ours.posted, again.posted, again.id) == (True, False, ours.id)
+    comments = await github.read(f"/repos/{repo}/issues/{number}/comments")
+    authors = [c["user"]["login"] for c in comments]
+    assert authors == [comments[0]["user"]["login"], "rig-conductor[bot]"] and authors[0] != authors[1]
+    assert await conductor.own_login() == "rig-conductor[bot]"  # asked of GitHub (`GET /app`): no setting here
+
+
+async def test_the_bot_login_setting_is_used_as_the_author_of_our_comments(github, make_settings, repo):
+    number = await github.open_issue(repo)
+    async with GitHubClient(make_settings(github_conductor_bot_login="someone-else[bot]"), Role.CONDUCTOR) as other:
+        first = await other.comment_once(repo, number, "plan", "On it")
+        again = await other.comment_once(repo, number, "plan", "On it")
+    # Our real comments are by rig-conductor[bot], so a client told another login finds none of its own.
+    assert (first.posted, again.posted) == (True, True)

@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 
 from rig_contracts.catalogue import TokenRevokedEvent
 from rig_identity import Authenticator, Principal, RevocationSet, generate_keypair, mint
+from rig_service.forwarding import CLIENT_HEADER, attest
 
 PRIVATE, PUBLIC = generate_keypair()
 
@@ -133,8 +134,8 @@ def test_requiring_an_unknown_scope_fails_at_wiring_time() -> None:
         Authenticator(PUBLIC, RevocationSet()).require("runs:delete")
 
 
-def runtime_app(trusted: list[str]) -> FastAPI:
-    authenticator = Authenticator(PUBLIC, RevocationSet(), [ip_network(n) for n in trusted])
+def runtime_app(trusted: list[str], edge_secret: str | None = None) -> FastAPI:
+    authenticator = Authenticator(PUBLIC, RevocationSet(), [ip_network(n) for n in trusted], edge_secret)
     app = FastAPI()
 
     @app.post("/api/merge")
@@ -169,3 +170,29 @@ async def test_a_token_on_a_runtime_route_is_checked_as_ever_even_from_a_trusted
         good = await http.post("/api/merge", headers=bearer(mint(PRIVATE, "agent:review-e", ["merge:request"])))
     assert (forged.status_code, lacking.status_code) == (401, 403)
     assert good.json() == {"subject": "agent:review-e", "as_review_e": True, "as_person": False}
+
+
+EDGE_SECRET = "edge-secret-" + "e" * 40
+
+
+@pytest.mark.parametrize(("peer", "headers", "status"), [
+    ("10.9.0.5", {}, 200),                                                          # the runtime, directly
+    ("127.0.0.1", {"X-Forwarded-For": "10.9.0.5"}, 401),                            # forwarded: never read
+    ("127.0.0.1", {CLIENT_HEADER: attest(EDGE_SECRET, "10.9.0.5")}, 200),           # the edge vouches for it
+    ("127.0.0.1", {CLIENT_HEADER: attest(EDGE_SECRET, "127.0.0.1")}, 401),          # the edge saw an outsider
+    ("127.0.0.1", {CLIENT_HEADER: attest("x" * 40, "10.9.0.5")}, 401),              # signed by someone else
+    ("10.9.0.5", {CLIENT_HEADER: attest("x" * 40, "10.9.0.5")}, 401),               # a bad statement is no address
+    ("127.0.0.1", {CLIENT_HEADER: attest(EDGE_SECRET, "10.9.0.5", now=0)}, 401),    # replayed long after
+])
+async def test_a_forwarded_address_counts_only_when_the_edge_signed_it(peer, headers, status):
+    transport = httpx.ASGITransport(app=runtime_app(["10.9.0.0/16"], EDGE_SECRET), client=(peer, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://conductor") as http:
+        answer = await http.post("/api/merge", headers=headers)
+    assert answer.status_code == status, answer.text
+
+
+async def test_without_the_edge_secret_a_signed_address_is_not_believed():
+    transport = httpx.ASGITransport(app=runtime_app(["10.9.0.0/16"]), client=("10.9.0.5", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://conductor") as http:
+        answer = await http.post("/api/merge", headers={CLIENT_HEADER: attest(EDGE_SECRET, "10.9.0.5")})
+    assert answer.status_code == 401, answer.text

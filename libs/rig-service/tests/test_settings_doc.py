@@ -41,9 +41,10 @@ def test_common_settings_rows() -> None:
     assert "| `RIG_ENVIRONMENT` | one of `development`, `test`, `production` | `development` |" in text
     assert "| `RIG_DATABASE_URL` | text | unset | PostgreSQL URL." in text
     assert "| `RIG_LOG_LEVEL` | text | `INFO` | Logging level. | no |" in text
-    assert text.rstrip().splitlines()[-1].startswith("| `RIG_TRUSTED_NETWORKS` | JSON list of IPvAnyNetwork |")
-    [secret_row] = [line for line in text.splitlines() if line.startswith("| `RIG_TOKEN_PRIVATE_KEY`")]
-    assert secret_row.endswith("| yes |")
+    assert any(line.startswith("| `RIG_TRUSTED_NETWORKS` | JSON list of IPvAnyNetwork |") for line in text.splitlines())
+    for secret in ("RIG_TOKEN_PRIVATE_KEY", "RIG_EDGE_SECRET"):
+        [secret_row] = [line for line in text.splitlines() if line.startswith(f"| `{secret}`")]
+        assert secret_row.endswith("| yes |")
 
 
 class WorkerSettings(CommonSettings):

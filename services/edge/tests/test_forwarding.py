@@ -91,7 +91,8 @@ async def test_status_codes_and_response_headers_pass(client: httpx.AsyncClient)
 
 async def test_forwarded_headers_are_added_and_hop_by_hop_dropped(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/events", headers={
-        "x-request-id": "abc", "x-forwarded-for": "203.0.113.7", "connection": "keep-alive, x-hop",
+        "x-request-id": "abc", "x-forwarded-for": "203.0.113.7", "x-rig-client": "203.0.113.7;1;00",
+        "connection": "keep-alive, x-hop",
         "x-hop": "one hop only", "te": "trailers", "proxy-authorization": "Basic c2VjcmV0",
     })
 
@@ -99,9 +100,10 @@ async def test_forwarded_headers_are_added_and_hop_by_hop_dropped(client: httpx.
 
     echo = response.json()
     assert header(echo, "x-request-id") == ["abc"]
-    # The test client is 127.0.0.1, which uvicorn trusts as a proxy: its X-Forwarded-For names the client.
-    assert header(echo, "x-forwarded-for") == ["203.0.113.7"]
-    assert header(direct.json(), "x-forwarded-for") == ["127.0.0.1"]
+    # The edge names the peer it saw, whatever the client wrote (docs/security.md); with no RIG_EDGE_SECRET here it
+    # signs nothing, and a client's own X-Rig-Client never passes.
+    assert header(echo, "x-forwarded-for") == header(direct.json(), "x-forwarded-for") == ["127.0.0.1"]
+    assert header(echo, "x-rig-client") == []
     assert header(echo, "x-forwarded-proto") == ["http"]
     assert header(echo, "x-forwarded-host") == [client.base_url.netloc.decode()]
     for dropped in ("x-hop", "te", "proxy-authorization", "connection", "cookie"):

@@ -34,3 +34,14 @@ def test_upstream_is_the_override_else_host_and_port(monkeypatch: pytest.MonkeyP
 
     assert urls["ingest"] == "http://10.0.0.5:9001"
     assert urls["router"] == f"http://services.local:{topology.services['router'].port}"
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+def test_outside_development_the_edge_needs_a_secret_to_sign_client_addresses(
+        monkeypatch: pytest.MonkeyPatch, environment: str) -> None:
+    monkeypatch.setenv("RIG_ENVIRONMENT", environment)
+    monkeypatch.delenv("RIG_EDGE_SECRET", raising=False)
+    with pytest.raises(ValidationError, match="RIG_EDGE_SECRET must hold at least 32"):
+        EdgeSettings()
+    monkeypatch.setenv("RIG_EDGE_SECRET", "s" * 64)
+    assert EdgeSettings().edge_secret is not None

@@ -51,7 +51,8 @@ async def test_a_person_reports_a_pr_and_a_heartbeat(client, keys, database_url,
     assert (await client.post("/api/events", json=pr, headers=alice)).status_code == 202
     assert (await client.post("/api/events", json=beat, headers=alice)).status_code == 202
     reported, heartbeat = await outbox_events(database_url, schema)
-    assert (reported.type, reported.source, reported.key) == ("PR_REPORTED", "human:alice", pr["key"])
+    assert (reported.type, reported.source) == ("PR_REPORTED", "human:alice")
+    assert reported.key == f"reported:human:alice:{pr['key']}", "a client's key lives in its source's namespace"
     assert (reported.data.pr_number, reported.data.reporter) == (12, "alice")
     assert (heartbeat.data.agent, heartbeat.data.status) == ("alice", "busy")
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from ingest_support import outbox_events
-from reports_support import AGENT, REPO, bearer, settings_with
+from reports_support import AGENT, REPO, RUNTIME_HOST, RUNTIME_NETWORK, bearer, settings_with
 
 from rig_identity import generate_keypair
 from rig_ingest.app import create_app
@@ -27,7 +27,7 @@ def keys() -> tuple[str, str]:
 def settings(keys, database_url, redis_url, key_prefix, schema_suffix, tmp_path) -> IngestSettings:
     # httpx's ASGI transport calls from 127.0.0.1, so this trusts the test's token-less calls.
     return settings_with(keys, database_url, redis_url, key_prefix, schema_suffix, str(tmp_path),
-                         trusted_networks=["127.0.0.0/8"])
+                         trusted_networks=[RUNTIME_NETWORK])
 
 
 async def open_run(client, **extra) -> str:
@@ -202,7 +202,7 @@ async def test_token_less_calls_are_refused_outside_the_trusted_networks(
         warned = [r.getMessage() for r in caplog.records if r.name == "rig_identity.dependency"]
         assert bool(warned) == bool(trusted) and all("10.0.0.0/8" in w for w in warned)
         async with app.router.lifespan_context(app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://ingest") as http:
+                transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 5000)), base_url="http://ingest") as http:
             assert (await http.get("/readyz")).status_code == 200
             calls = await asyncio.gather(
                 http.post("/api/events", json={"type": "HEARTBEAT", "agentId": AGENT}),
@@ -231,11 +231,11 @@ async def test_a_persons_token_speaks_the_runtime_form_as_the_person(client, key
 async def test_lines_valkey_cannot_take_are_a_503_to_retry(
         keys, database_url, private_redis, key_prefix, schema_suffix, tmp_path):
     settings = settings_with(keys, database_url, private_redis.url, key_prefix, schema_suffix, str(tmp_path),
-                             trusted_networks=["127.0.0.0/8"])
+                             trusted_networks=[RUNTIME_NETWORK])
     app = create_app(settings)
     lines = {"agentId": AGENT, "entries": [{"ts": "t", "level": "info", "message": "m"}]}
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://ingest") as http:
+            transport=httpx.ASGITransport(app=app, client=(RUNTIME_HOST, 5000)), base_url="http://ingest") as http:
         assert (await http.get("/readyz")).status_code == 200
         assert (await http.post("/api/agent-logs", json=lines)).json() == {"lines": 1}
         private_redis.stop()

@@ -3,7 +3,7 @@
 import logging
 
 import pytest
-from reports_support import AGENT, REPO, settings_with
+from reports_support import AGENT, REPO, RUNTIME_NETWORK, settings_with
 
 from rig_identity import generate_keypair, mint, verify
 from rig_ingest.settings import IngestSettings
@@ -17,7 +17,7 @@ def keys() -> tuple[str, str]:
 @pytest.fixture
 def settings(keys, database_url, redis_url, key_prefix, schema_suffix, tmp_path) -> IngestSettings:
     return settings_with(keys, database_url, redis_url, key_prefix, schema_suffix, str(tmp_path),
-                         trusted_networks=["127.0.0.0/8"])
+                         trusted_networks=[RUNTIME_NETWORK])
 
 
 async def test_no_token_is_logged(client, keys, caplog):

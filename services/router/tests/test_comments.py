@@ -2,6 +2,7 @@
 finds the hidden marker on the issue and posts nothing more; entries the router cannot read are skipped."""
 
 import asyncpg
+import httpx
 from router_support import Issue, comments, events_of, make_repo, open_issue, publish
 
 from rig_testing.waiting import eventually
@@ -40,3 +41,27 @@ async def test_unreadable_entries_and_unknown_types_are_skipped_not_fatal(router
         return (await router.redis.xpending(router.names.events, "router"))["pending"] == 0
     await eventually(nothing_pending, what="every entry, the unreadable ones too, acknowledged")
     assert await router.redis.xlen(router.names.dead) == 0
+
+
+async def test_our_marker_in_someone_elses_comment_does_not_suppress_ours(router, sandbox, run_id, conductor,
+                                                                         database_url):
+    repo = make_repo(sandbox, f"m-{run_id}", {"README.md": "hi\n"})
+    number = open_issue(sandbox, repo)
+    async with httpx.AsyncClient(base_url=sandbox, timeout=30) as http:  # someone else plants our marker
+        token = (await http.post("/_sandbox/users/mallory/tokens")).json()["token"]
+        planted = await http.post(f"/repos/{repo}/issues/{number}/comments",
+                                  headers={"Authorization": f"token {token}"},
+                                  json={"body": "looks done <!-- rig:router:approved:x:block -->"})
+    assert planted.status_code == 201, planted.text
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'INSERT INTO "{router.schema}".comments (key, repo, number, body) VALUES ($1, $2, $3, $4)',
+                           "approved:x:block", repo, number, "Something is wrong.")
+
+        async def ours_posted() -> bool:
+            return len(await comments(conductor, repo, number)) == 2
+        await eventually(ours_posted, what="the conductor's own comment")
+    finally:
+        await conn.close()
+    planted_body, ours = await comments(conductor, repo, number)
+    assert planted_body.startswith("looks done") and ours.startswith("Something is wrong.")

@@ -43,6 +43,14 @@ class Bus(Protocol):
         """Register a consumer group member."""
         ...
 
+    def follow(self, stream: str, group: str, handler: BatchHandler) -> None:
+        """Register a reader of every entry of `stream` in this process, not shared among replicas like a group.
+
+        It starts at the first entry `group` has not handled, and `start()` returns once it has caught up: for
+        facts every replica must act on at once, such as a revoked token (`rig_bus.follow`).
+        """
+        ...
+
     async def start(self) -> None:
         """Connect and start consuming."""
         ...

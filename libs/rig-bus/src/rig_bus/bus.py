@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
 
 from rig_bus.consumer import DEFAULT_OPTIONS, BatchHandler, ConsumerOptions, StreamConsumer
+from rig_bus.follow import StreamFollower
 from rig_bus.groups import group_covers
 from rig_bus.publish import Publisher
 from rig_bus.trim import Trimmer
@@ -27,6 +28,7 @@ class RedisBus:
         self.broker = RedisBroker(url, logger=logging.getLogger("rig_bus.broker"), log_level=logging.DEBUG)
         self._faults = faults
         self._consumers: list[StreamConsumer] = []
+        self._followers: list[StreamFollower] = []
         self._client: aioredis.Redis | None = None
         self._publisher: Publisher | None = None
 
@@ -37,18 +39,28 @@ class RedisBus:
         self._consumers.append(member)
         return member
 
+    def follow(self, stream: str, group: str, handler: BatchHandler) -> None:
+        """Hand `handler` every entry of `stream` in this process too, from where `group` has not handled yet."""
+        self._followers.append(StreamFollower(stream, group, handler))
+
     async def start(self) -> None:
-        """Connect, create the groups, start reading and reclaiming."""
+        """Connect, create the groups, catch the followers up, start reading and reclaiming."""
         self._client = await self.broker.connect()
         self._publisher = Publisher(self._client, self.names)
         for member in self._consumers:
             await member.prepare(self._client)
+        for follower in self._followers:
+            await follower.catch_up(self._client)
         await self.broker.start()
         for member in self._consumers:
             member.start_reclaiming()
+        for follower in self._followers:
+            follower.start()
 
     async def stop(self) -> None:
-        """Stop reclaiming and reading, then disconnect."""
+        """Stop following, reclaiming and reading, then disconnect."""
+        for follower in self._followers:
+            await follower.stop()
         for member in self._consumers:
             await member.stop()
         # Stop each reader before the connection closes under its blocking read (else FastStream logs an error).

@@ -69,6 +69,7 @@ class GitHubClient:
         self._local = threading.local()
         self._made: list[Github] = []
         self._made_lock = threading.Lock()
+        self._login: str | None = settings.bot_login(self.role)
 
     async def run(self, fn: Callable[[Github], T], *, operation: str = "custom", as_app: bool = False) -> T:
         """Run `fn` with this pool thread's `Github` (as the App itself when `as_app`) and return its result.
@@ -134,9 +135,22 @@ class GitHubClient:
         """A file's text and blob SHA on the default branch (or `ref`); None when it does not exist."""
         return await self.run(lambda gh: ops.get_file(gh, full_name, path, ref), operation="get_file")
 
+    async def own_login(self) -> str:
+        """The login GitHub shows on this role's comments: the setting, else asked once (`GET /app` or `/user`)."""
+        if self._login is None:
+            as_app = self._app is not None
+            self._login = await self.run(lambda gh: ops.own_login(gh, as_app=as_app), operation="own_login",
+                                         as_app=as_app)
+        return self._login
+
     async def comment_once(self, full_name: str, number: int, key: str, body: str) -> CommentResult:
-        """Comment on an issue or PR once per `key`: a comment with the key's hidden marker is not posted again."""
-        return await self.run(lambda gh: ops.comment_once(gh, full_name, number, key, body), operation="comment")
+        """Comment on an issue or PR once per `key`: not again where a comment of ours holds the key's marker.
+
+        Someone else's comment holding the marker does not count (anyone can write it).
+        """
+        author = await self.own_login()
+        return await self.run(lambda gh: ops.comment_once(gh, full_name, number, key, body, author),
+                              operation="comment")
 
     async def add_labels(self, full_name: str, number: int, *labels: str) -> None:
         """Add labels to an issue or PR."""

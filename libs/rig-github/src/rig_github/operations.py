@@ -64,15 +64,26 @@ def get_file(gh: Github, full_name: str, path: str, ref: str | None = None) -> F
     return FileContent(path=found.path, sha=found.sha, text=found.decoded_content.decode())
 
 
-def comment_once(gh: Github, full_name: str, number: int, key: str, body: str) -> CommentResult:
-    """Post `body` on an issue or PR unless a comment with the marker of `key` is already there."""
+def comment_once(gh: Github, full_name: str, number: int, key: str, body: str, author: str) -> CommentResult:
+    """Post `body` on an issue or PR unless a comment by `author` (our own login) with the marker of `key` is there.
+
+    Anyone can write our hidden marker into a comment: only our own comments count, so nobody suppresses ours.
+    """
     tag = marker(key)
     issue = gh.get_repo(full_name).get_issue(number)
     for comment in issue.get_comments():
-        if tag in (comment.body or ""):
+        if tag in (comment.body or "") and comment.user is not None and comment.user.login == author:
             return CommentResult(id=comment.id, html_url=comment.html_url, posted=False)
     made = issue.create_comment(f"{body}\n\n{tag}")
     return CommentResult(id=made.id, html_url=made.html_url, posted=True)
+
+
+def own_login(gh: Github, *, as_app: bool) -> str:
+    """The login GitHub shows on what this client writes: an App's bot user (`<slug>[bot]`), else the token's user."""
+    if as_app:  # `Github.get_app()` without a slug is deprecated: ask for the authenticated App itself
+        _, app = gh.requester.requestJsonAndCheck("GET", "/app")
+        return f"{app['slug']}[bot]"
+    return gh.get_user().login
 
 
 def add_labels(gh: Github, full_name: str, number: int, labels: tuple[str, ...]) -> None:

@@ -57,6 +57,10 @@ class GitHubSettings(BaseSettings):
     github_conductor_private_key_file: Path | None = Field(
         default=None, description="File holding the PEM private key of the conductor's App."
     )
+    github_conductor_bot_login: str | None = Field(
+        default=None,
+        description="Login of the conductor App's bot user (`<app-slug>[bot]`): only its comments' hidden markers "
+                    "count as comments already posted. Unset: read once from GitHub (`GET /app`).")
     github_dev_app_id: int | None = Field(default=None, description="App id of the dev agents' GitHub App.")
     github_dev_installation_id: int | None = Field(default=None, description="Installation id of the dev agents' App.")
     github_dev_private_key: SecretStr | None = Field(
@@ -133,6 +137,10 @@ class GitHubSettings(BaseSettings):
     def configured_roles(self) -> list[Role]:
         """The roles that have credentials (an App, or for review a personal access token)."""
         return [role for role in Role if self.app(role) is not None or self.token(role) is not None]
+
+    def bot_login(self, role: Role) -> str | None:
+        """The configured login of a role's bot user (only the conductor's is a setting), None when unset."""
+        return self.github_conductor_bot_login if role is Role.CONDUCTOR else None
 
     def token(self, role: Role) -> SecretStr | None:
         """The personal access token of a role (only review-e may have one), when its App is not configured."""

@@ -28,6 +28,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rig_identity.revocation import RevocationSet
 from rig_identity.tokens import SCOPES, InvalidToken, Principal, verify
+from rig_service.forwarding import CLIENT_HEADER, attested_client
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,10 @@ class Authenticator:
     """
 
     def __init__(self, public_pem: str | bytes, revocations: RevocationSet,
-                 trusted: Sequence[IPv4Network | IPv6Network] = ()) -> None:
+                 trusted: Sequence[IPv4Network | IPv6Network] = (), edge_secret: str | None = None) -> None:
         self._public_pem = public_pem
         self._revocations = revocations
+        self._edge_secret = edge_secret
         self.trusted = tuple(trusted)
         """Networks whose token-less calls the public agent runtime's routes accept (RIG_TRUSTED_NETWORKS)."""
         if self.trusted:
@@ -119,13 +121,28 @@ class Authenticator:
 
     def trusted_host(self, request: Request) -> str | None:
         """The caller's address when it lies in a trusted network (RIG_TRUSTED_NETWORKS), else None."""
-        if not self.trusted or request.client is None:
+        if not self.trusted:
             return None
+        host = self.client_address(request)
         try:
-            address = ip_address(request.client.host)
+            address = ip_address(host or "")
         except ValueError:
             return None
-        return request.client.host if any(address in network for network in self.trusted) else None
+        return host if any(address in network for network in self.trusted) else None
+
+    def client_address(self, request: Request) -> str | None:
+        """Who is calling: the address the edge signed (X-Rig-Client), else the TCP peer; None when unknown.
+
+        X-Forwarded-For is never read (anyone can write it). A signed header that does not verify, or one this
+        service cannot check (no RIG_EDGE_SECRET), gives no address rather than the peer's, because the peer of
+        a forwarded call is the edge itself (rig_service.forwarding).
+        """
+        stated = request.headers.getlist(CLIENT_HEADER)
+        if stated:
+            if self._edge_secret is None or len(stated) != 1:
+                return None
+            return attested_client(self._edge_secret, stated[0])
+        return request.client.host if request.client else None
 
 
 def _unauthenticated(detail: str, *, invalid: bool = True) -> HTTPException:

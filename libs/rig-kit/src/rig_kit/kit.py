@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from fastapi import FastAPI
 
-from rig_bus import Bus, connect
+from rig_bus import Bus, Delivery, connect
 from rig_bus.consumer import BatchHandler, ConsumerOptions, StreamConsumer
 from rig_contracts import Event, Names
 from rig_contracts.catalogue import TokenRevokedEvent
+from rig_contracts.entries import EVENT_FIELD
 from rig_db.inbox import InboxProjection
 from rig_db.migrations import Migration, folder_migrations, library_migrations, migrate
 from rig_db.pool import create_pool, schema_name
@@ -80,7 +81,9 @@ class ServiceKit:
         self._bus: Bus | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.rebuilder: Rebuilder | None = None
-        self.authenticator = Authenticator(self._public_key(), self.revocations, settings.trusted_networks)
+        edge_secret = settings.edge_secret.get_secret_value() if settings.edge_secret else None
+        self.authenticator = Authenticator(self._public_key(), self.revocations, settings.trusted_networks,
+                                           edge_secret)
 
     def _public_key(self) -> str:
         if self.settings.token_public_key:
@@ -126,7 +129,11 @@ class ServiceKit:
             self.rebuilder = Rebuilder(self._pool, self._projection.reset, projection, live,
                                        lambda: bus.trim(replays))
             self._bus.consumer(replays, self.name, consumer, self.rebuilder.handle, self._options)
+        # The group gives each TOKEN_REVOKED to one replica (which records it); every replica also hears it here.
+        self._bus.follow(self.names.events, self.name, self._hear_revocations)
         await self._bus.start()
+        async with self._pool.acquire() as conn:  # again, now that the follower covers what the group has not
+            await load_revocations(conn, self.schema, into=self.revocations)
         relay = OutboxRelay(self._pool, self._bus.publisher, self.schema, faults=self.faults)
         self.spawn(relay.run(), f"{self.name} outbox relay")
         self.spawn(Housekeeping(self.name, self.schema, self.revocations).run(self._pool), f"{self.name} housekeeping")
@@ -143,6 +150,17 @@ class ServiceKit:
         for event in events:
             if isinstance(event, TokenRevokedEvent) and self.revocations.apply(event):
                 await record_revocation(conn, self.schema, event.data.jti, event.data.expires_at)
+
+    async def _hear_revocations(self, deliveries: Sequence[Delivery]) -> None:
+        """Drop revoked tokens in this replica at once (in memory: the group's consumer records them)."""
+        for delivery in deliveries:
+            if "TOKEN_REVOKED" not in delivery.fields.get(EVENT_FIELD, ""):
+                continue  # most entries: skip the parse
+            try:
+                self.revocations.apply(delivery.event)
+            except ValueError as error:  # unreadable here; the group's consumer dead-letters it
+                log.warning("%s: entry %s looks like a revocation but does not parse: %s", self.name,
+                            delivery.entry_id, error)
 
     async def _apply(self, conn: asyncpg.Connection, events: Sequence[Event]) -> None:
         await self.note_revocations(conn, events)

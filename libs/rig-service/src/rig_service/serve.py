@@ -25,8 +25,11 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=os.environ.get("RIG_LOG_LEVEL", "INFO"),
                         format=f"%(asctime)s {args.name} %(levelname)s %(name)s: %(message)s")
     quiet_libraries()
+    # Proxy headers off: `request.client` is the TCP peer, never a caller's X-Forwarded-For (uvicorn believes it
+    # from 127.0.0.1 by default, and on one machine an attacker is 127.0.0.1 too). Behind the edge, a service
+    # learns the client from the edge's signed X-Rig-Client instead (rig_service.forwarding).
     uvicorn.run(spec.app, factory=True, host=args.host, port=args.port or spec.port, log_level="warning",
-                access_log=False, lifespan="on")
+                access_log=False, lifespan="on", proxy_headers=False)
 
 
 def quiet_libraries() -> None:

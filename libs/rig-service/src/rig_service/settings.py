@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from typing import Literal, Self
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rig_service.trusted import check_trusted_networks
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "password", "dev", "development"})
 """Values refused for a secret outside development."""
@@ -44,7 +47,14 @@ class CommonSettings(BaseSettings):
         description="Network ranges (a JSON list of CIDRs) whose token-less calls the public agent runtime's routes "
                     "accept (it sends no credentials, DESIGN.md section 9), speaking as the agent they name; empty "
                     "(the default) refuses every token-less call. Set only for networks where nobody but the "
-                    "runtime's pods can connect.")
+                    "runtime's pods can connect: ranges broader than /8 are refused, and loopback outside "
+                    "development (a tunnel or relay in front of the edge makes every caller loopback).")
+    edge_secret: SecretStr | None = Field(
+        default=None,
+        description="Shared by the edge and the services (never the agents): the edge signs the client address it "
+                    "saw (X-Rig-Client) with it, and a service believes a forwarded address only with a valid "
+                    "signature. At least 32 characters; `make run` and the test harness make one per run. "
+                    "Required outside development by the edge and by a service with RIG_TRUSTED_NETWORKS.")
 
     def secrets(self) -> dict[str, SecretStr | None]:
         """Secret settings by name, checked for placeholders outside development."""
@@ -61,4 +71,12 @@ class CommonSettings(BaseSettings):
                 raise ValueError(
                     f"{prefix}{name}".upper() + f" holds a placeholder value; set a real secret for {self.environment}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def refuse_unsafe_trust(self) -> Self:
+        """Fail at start-up when RIG_TRUSTED_NETWORKS would trust everyone (see `rig_service.trusted`)."""
+        networks: list[IPv4Network | IPv6Network] = list(self.trusted_networks)
+        check_trusted_networks(networks, development=self.environment == "development",
+                               edge_secret=self.edge_secret.get_secret_value() if self.edge_secret else None)
         return self

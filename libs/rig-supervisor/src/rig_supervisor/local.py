@@ -70,7 +70,7 @@ def sandbox_env(sandbox_url: str, apps: Sequence[Mapping[str, Any]]) -> dict[str
     for app in apps:
         prefix = f"RIG_GITHUB_{app['role'].upper()}"
         env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
-                f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"])}
+                f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"]), f"{prefix}_BOT_LOGIN": str(app["bot_login"])}
         if app["role"] == "dev" and app.get("bot_login"):  # the router adopts the PRs of this bot only
             env["RIG_ROUTER_DEV_APP_LOGIN"] = str(app["bot_login"])
         if app["role"] == "review" and app.get("bot_login"):

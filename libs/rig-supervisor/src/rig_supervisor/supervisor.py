@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -42,6 +43,9 @@ class Plan:
     """Per agent pool, what its processes get besides `env` (its token, its Valkey user)."""
     github_from_sandbox: bool = False
     """Start the sandbox first and point every other process at its Apps (no GitHub credentials given)."""
+    edge_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    """RIG_EDGE_SECRET of this run (unless `env` names one): the edge signs client addresses with it and the
+    services check them (rig_service.forwarding). Services and the edge get it, agents never do."""
 
     def url(self, name: str) -> str:
         """Where a service listens."""
@@ -64,7 +68,7 @@ class Supervisor:
         self._redis: aioredis.Redis | None = None
 
     def _child(self, spec: ServiceSpec) -> Child:
-        env = dict(self.plan.env)
+        env = {"RIG_EDGE_SECRET": self.plan.edge_secret, **self.plan.env}
         if spec.name == "edge":
             env["RIG_UPSTREAMS"] = json.dumps({s.name: self.plan.url(s.name) for s in self.plan.services
                                                if s.name != "edge"})

@@ -39,6 +39,7 @@ from starlette.types import Receive, Scope, Send
 
 from rig_edge import metrics
 from rig_edge.settings import EdgeSettings
+from rig_service.forwarding import CLIENT_HEADER, attest
 from rig_service.topology import SERVICE_PREFIX, ServiceSpec, Topology
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-authenticate", b"p
 SERVER_OWNED = frozenset({b"date", b"server"})
 """Response headers the edge's own HTTP server writes; an upstream's copy would appear twice."""
 
-FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"})
+FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", CLIENT_HEADER.encode()})
+"""Headers about the client that the edge writes itself; a caller's copies are dropped, never passed on."""
 
 _upstream_response: ContextVar[httpx.Response | None] = ContextVar("upstream_response", default=None)
 _target: ContextVar[httpx.URL | None] = ContextVar("target", default=None)
@@ -107,30 +109,23 @@ def upstream_urls(topology: Topology, settings: EdgeSettings) -> dict[str, str]:
             for name, spec in topology.services.items()}
 
 
-def request_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-    """The client's headers as sent on: hop-by-hop ones dropped, X-Forwarded-For/-Proto/-Host added.
+def request_headers(scope: Scope, edge_secret: str | None = None) -> list[tuple[bytes, bytes]]:
+    """The client's headers as sent on: hop-by-hop ones dropped, the client's own X-Forwarded-* replaced.
 
-    X-Forwarded-For gets the peer appended, unless it already ends the chain: uvicorn (proxy_headers, on by
-    default for peers in FORWARDED_ALLOW_IPS) has then replaced the peer in the scope by the chain's last entry.
-    X-Forwarded-Proto is the scheme uvicorn settled on, X-Forwarded-Host the Host the client asked for.
+    X-Forwarded-For is the peer the edge saw and nothing the client wrote (a forged chain must not reach a
+    service); with `edge_secret`, X-Rig-Client states that peer, signed (rig_service.forwarding), which is the
+    only forwarded address a service believes. X-Forwarded-Proto is the scheme uvicorn settled on,
+    X-Forwarded-Host the Host the client asked for.
     """
-    dropped = HOP_BY_HOP | _connection_tokens(scope["headers"])
-    headers: list[tuple[bytes, bytes]] = []
-    chain: list[bytes] = []
-    host = b""
-    for name, value in scope["headers"]:
-        if name == b"x-forwarded-for":
-            chain.append(value)
-        elif name == b"host":
-            host = value
-        if name not in dropped and name not in FORWARDED:
-            headers.append((name, value))
+    dropped = HOP_BY_HOP | FORWARDED | _connection_tokens(scope["headers"])
+    headers = [(name, value) for name, value in scope["headers"] if name not in dropped]
+    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
     client = scope.get("client")
-    peer = client[0].encode("latin-1") if client else b""
-    if peer and (not chain or chain[-1].rpartition(b",")[2].strip() != peer):
-        chain.append(peer)
-    if chain:
-        headers.append((b"x-forwarded-for", b", ".join(chain)))
+    peer = client[0] if client else ""
+    if peer:
+        headers.append((b"x-forwarded-for", peer.encode("latin-1")))
+        if edge_secret:
+            headers.append((CLIENT_HEADER.encode(), attest(edge_secret, peer).encode("latin-1")))
     headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode("latin-1")))
     if host:
         headers.append((b"x-forwarded-host", host))
@@ -173,6 +168,7 @@ class EdgeProxy:
         self.settings = settings
         self.source = source
         self.proxies: dict[str, BaseHttpProxy] = {}
+        self._edge_secret = settings.edge_secret.get_secret_value() if settings.edge_secret else None
 
     async def start(self) -> None:
         """Open a connection pool per service (at application start-up)."""
@@ -210,7 +206,7 @@ class EdgeProxy:
         raw_path = base.raw_path.rstrip(b"/") + forwarded_raw_path(scope, spec.name, forwarded)
         query: bytes = scope.get("query_string", b"")
         target = base.copy_with(raw_path=raw_path + b"?" + query if query else raw_path)
-        request = Request({**scope, "headers": request_headers(scope)}, receive)
+        request = Request({**scope, "headers": request_headers(scope, self._edge_secret)}, receive)
         started = time.perf_counter()
         _upstream_response.set(None)
         _target.set(target)

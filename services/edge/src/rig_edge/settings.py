@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from rig_service.settings import CommonSettings
+from rig_service.trusted import check_edge_secret
 
 
 class EdgeSettings(CommonSettings):
@@ -58,3 +60,11 @@ class EdgeSettings(CommonSettings):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"RIG_UPSTREAMS[{name!r}] = {url!r} is not an http(s) URL, e.g. http://127.0.0.1:8001")
         return {name: url.rstrip("/") for name, url in value.items()}
+
+    @model_validator(mode="after")
+    def require_edge_secret(self) -> Self:
+        """Outside development the edge signs every client address it forwards, so it needs RIG_EDGE_SECRET."""
+        if self.environment != "development":
+            secret = self.edge_secret.get_secret_value() if self.edge_secret else None
+            check_edge_secret(secret, why=f"the edge runs in {self.environment}")
+        return self

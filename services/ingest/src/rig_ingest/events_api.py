@@ -36,7 +36,8 @@ class Posting(BaseModel):
     data: dict[str, Any] = Field(description="The type's payload; the speaker field (agent, reporter) may be left "
                                              "out and is taken from the token.")
     key: str | None = Field(default=None, min_length=1, max_length=500,
-                            description="Natural identity; a second post with this key returns the first event.")
+                            description="Natural identity; a second post with this key returns the first event. "
+                                        "Stored as `reported:<source>:<key>`, so it never equals a GitHub fact's key.")
     id: str | None = Field(default=None, description="A UUIDv7 of the client's; a second post returns the first.")
     source: str | None = Field(default=None, description="Must be the token's subject when given.")
     v: int | None = Field(default=None, ge=1, description="Version of `data`; the current one when absent.")
@@ -64,11 +65,21 @@ def event_of(principal: Principal, body: dict[str, Any]) -> tuple[Envelope, bool
         raise refusal(error) from error
     event_id = posting.id or new_event_id()
     raw = {**posting.model_dump(exclude_none=True), "id": event_id, "source": source, "data": data,
-           "key": posting.key or f"{posting.type.lower()}:{source}:{event_id}"}
+           "key": reported_key(source, posting.key) if posting.key else f"{posting.type.lower()}:{source}:{event_id}"}
     try:
         return parse_event(raw), posting.id is not None or posting.key is not None
     except ValueError as error:  # a ValidationError, or a version this code cannot read
         raise invalid(error) from error
+
+
+def reported_key(source: str, key: str) -> str:
+    """A client's key in its source's namespace, so that it never equals another source's key.
+
+    Consumers act once per key: a client choosing a GitHub fact's key (`pr:owner/repo#12`) would otherwise make
+    the real fact look like a duplicate ("key squatting"). The same source sending the same key again still gets
+    the same key, so its retries stay one event.
+    """
+    return f"reported:{source}:{key}"
 
 
 def events_router(kit: ServiceKit, gate: Gate, runtime: RuntimeCalls, max_body_bytes: int) -> APIRouter:

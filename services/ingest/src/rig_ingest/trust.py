@@ -1,8 +1,8 @@
 """Who is calling: a verified token, or (for the public agent runtime, which sends none) a trusted network.
 
 Token-less calls are refused unless an operator names network ranges to trust (RIG_TRUSTED_NETWORKS, off
-by default and logged as a warning at start-up). Behind the edge, uvicorn's proxy-header handling has already
-put the edge's X-Forwarded-For client in the request scope, so the address checked is the caller's.
+by default and logged as a warning at start-up). Behind the edge, the address checked is the one the edge signed
+in X-Rig-Client (rig_service.forwarding), never a caller's X-Forwarded-For.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Gate:
         """Refuse (401) a token-less call from outside the trusted networks before looking at its body."""
         if "authorization" in request.headers or self._authenticator.trusted_host(request) is not None:
             return
-        host = request.client.host if request.client else "unknown"
+        host = self._authenticator.client_address(request) or "an unknown address"
         raise HTTPException(401, f"no bearer token, and {host} is not in a trusted network: send "
                                  "`Authorization: Bearer <token>` from `rig tokens create`, or have the operator "
                                  "trust the runtime's network in RIG_TRUSTED_NETWORKS",

@@ -45,6 +45,7 @@ from rig_router.emit import Assignment, Effects, Emitter
 from rig_router.projection import HistoryRow, ItemRow
 from rig_router.queueing import Limits, admit
 from rig_workflow import Decision, Policy, WorkItem, decide
+from rig_workflow.domain import from_assignee
 from rig_workflow.domain_model import HALTED
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class Router:
         if item.state in HALTED and (before is None or before.state not in HALTED):
             effects.cancelled.append(item.subject)
         match event:
-            case WorkStartedEvent():
+            case WorkStartedEvent() if from_assignee(item, event.source):  # anyone else's is only recorded
                 named = event.data.assignment_id
                 effects.started.append((item.subject, named if named and _UUID.match(named) else None))
             case PrCreatedEvent() | PrUpdatedEvent():

@@ -31,7 +31,17 @@ from rig_contracts.catalogue import (
     WorkStartedEvent,
 )
 from rig_workflow import domain_pull as pull
-from rig_workflow.domain_model import DEVELOPING, FINAL, HALTED, RESTARTABLE, Decision, Policy, State, WorkItem
+from rig_workflow.domain_model import (
+    DEVELOPING,
+    FINAL,
+    HALTED,
+    RESTARTABLE,
+    REVIEWING,
+    Decision,
+    Policy,
+    State,
+    WorkItem,
+)
 from rig_workflow.domain_steps import (
     Outcome,
     assign_dev,
@@ -49,6 +59,22 @@ WORK_ITEM_SUBJECT = re.compile(r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)#(?P<
 
 ROUTER = "router"
 """The `source` of the router's own decisions."""
+
+REVIEW_AGENT = "review-e"
+"""The agent pool that holds an item while its PR is being reviewed."""
+
+
+def assignee(item: WorkItem) -> str | None:
+    """The agent pool that holds the item now: its dev pool while developing, review-e while reviewing, else none."""
+    if item.state in DEVELOPING:
+        return item.agent
+    return REVIEW_AGENT if item.state in REVIEWING else None
+
+
+def from_assignee(item: WorkItem, source: str) -> bool:
+    """Whether `source` is the item's current assignee (`agent:<pool>`; a person or another pool is not)."""
+    holder = assignee(item)
+    return holder is not None and source == f"agent:{holder}"
 
 
 def decide(item: WorkItem | None, event: Event, policy: Policy) -> Decision:
@@ -148,11 +174,14 @@ def assigned(item: WorkItem) -> Outcome:
 
 
 def work_started(item: WorkItem, event: WorkStartedEvent) -> Outcome:
-    """The agent began (or went back to) the work.
+    """The agent began (or went back to) the work; only the assignee is heard.
 
     The branch it names is shown, never worked on: anyone with a token can report, so a branch comes only from
     the router's naming or from an adopted PR.
     """
+    if not from_assignee(item, event.source):
+        return unexpected(item, f"work started by {event.source}, who does not hold the item "
+                                f"(assignee: {assignee(item) or 'none'}); recorded, not acted on")
     reported = replace(item, reported_branch=event.data.branch)
     if item.state in DEVELOPING:
         return Outcome(replace(reported, state=State.IN_PROGRESS))
@@ -184,9 +213,15 @@ def unapproved(item: WorkItem, event: IssueUnapprovedEvent) -> Outcome:
 
 
 def escalated(item: WorkItem, event: IssueEscalatedEvent) -> Outcome:
-    """An agent asked for a human (the router's own escalations only confirm what it decided)."""
+    """An agent asked for a human (the router's own escalations only confirm what it decided).
+
+    Only the item's current assignee may hand it to people; anyone else's escalation is recorded, not acted on.
+    """
     if event.source == ROUTER or item.state in HALTED:
         return Outcome(item)
+    if not from_assignee(item, event.source):
+        return unexpected(item, f"escalation by {event.source}, who does not hold the item "
+                                f"(assignee: {assignee(item) or 'none'}); recorded, not acted on")
     return Outcome(replace(item, state=State.ESCALATED))
 
 
