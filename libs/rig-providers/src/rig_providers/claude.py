@@ -23,6 +23,7 @@ from rig_providers.model import RunRequest, RunResult, StopReason, add_usage
 from rig_providers.parsing import StreamParser, as_int, json_object
 from rig_providers.provider import Launch, Provider, ProviderConfigError, base_env
 from rig_providers.redact import Redactor
+from rig_providers.sandbox import install_root
 
 AUTH_VARIABLES = ("ANTHROPIC_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN")
 
@@ -80,7 +81,9 @@ class ClaudeProvider(Provider):
         if o.base_url:
             extra["ANTHROPIC_BASE_URL"] = o.base_url
         parser = ClaudeStream(self.prices, request.model, resumed=request.session_id is not None)
-        return Launch(argv, base_env(request, **extra), parser)
+        env = base_env(request, **extra)
+        return Launch(argv, env, parser, writable=[o.config_dir] if o.config_dir is not None else [],
+                      readable=install_root(o.executable, env.get("PATH")))
 
 
 class ClaudeStream(StreamParser):

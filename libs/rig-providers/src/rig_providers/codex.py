@@ -19,6 +19,7 @@ from rig_providers.model import RunRequest, RunResult, StopReason, subtract_usag
 from rig_providers.parsing import StreamParser, as_int, json_object
 from rig_providers.provider import Launch, Provider, ProviderConfigError, base_env
 from rig_providers.redact import Redactor
+from rig_providers.sandbox import install_root
 
 # Items that each stand for one model reply (a tool call it asked for, or its message).
 TURN_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "web_search", "agent_message"})
@@ -29,13 +30,15 @@ class CodexOptions:
     """How Codex runs: the binary, its home (config and session files: keep it per agent pool), its API.
 
     `base_url` points a custom Responses-API provider at another server (OPENAI_BASE_URL is ignored by
-    Codex); None keeps Codex's own OpenAI provider. `bypass_sandbox` is for a run inside a sandboxed container.
+    Codex); None keeps Codex's own OpenAI provider. Codex keeps its own sandbox (`--sandbox workspace-write`:
+    the model's commands write only the workspace) inside ours; `bypass_sandbox` turns it off, for a container
+    whose own sandbox cannot nest one.
     """
 
     codex_home: Path
     executable: str = "codex"
     base_url: str | None = None
-    bypass_sandbox: bool = True
+    bypass_sandbox: bool = False
     extra_args: Sequence[str] = ()
 
 
@@ -58,8 +61,10 @@ class CodexProvider(Provider):
         argv = [o.executable, "exec", "--json"]
         if request.read_only:
             argv += ["--sandbox", "read-only"]  # a review only reads: never the bypass, whatever the options say
+        elif o.bypass_sandbox:
+            argv.append("--dangerously-bypass-approvals-and-sandbox")
         else:
-            argv.append("--dangerously-bypass-approvals-and-sandbox" if o.bypass_sandbox else "--full-auto")
+            argv += ["--sandbox", "workspace-write"]
         if request.model:
             argv += ["--model", request.model]
         argv += list(o.extra_args)
@@ -70,7 +75,8 @@ class CodexProvider(Provider):
         argv.append("-")  # the prompt comes on stdin (Provider.run feeds it there), never as an argument
         parser = CodexStream(self.prices, request.model, resumed=request.session_id is not None, baseline=baseline,
                              codex_home=o.codex_home)
-        return Launch(argv, base_env(request, CODEX_HOME=str(o.codex_home)), parser)
+        env = base_env(request, CODEX_HOME=str(o.codex_home))
+        return Launch(argv, env, parser, writable=[o.codex_home], readable=install_root(o.executable, env.get("PATH")))
 
 
 def config_toml(base_url: str | None) -> str:

@@ -6,13 +6,15 @@ import os
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from rig_providers.model import ProviderEvent, RunRequest
 from rig_providers.parsing import StreamParser
 from rig_providers.prices import PriceTable
 from rig_providers.process import Finished, run_lines
 from rig_providers.redact import Redactor
+from rig_providers.sandbox import Jail, Sandbox
 
 # What a CLI gets from our own environment; the rest (our service's settings, its secrets) stays with us.
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "HOME", "USER", "SHELL", "TERM")
@@ -24,11 +26,17 @@ class ProviderConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Launch:
-    """How to start one run: the command, its environment and the parser of its output."""
+    """How to start one run: the command, its environment, the parser of its output and what it may reach.
+
+    Besides the run's working directory, the sandbox lets it write `writable` (its config folder) and read
+    `readable` (its install).
+    """
 
     argv: Sequence[str]
     env: Mapping[str, str]
     parser: StreamParser
+    writable: Sequence[Path] = field(default_factory=tuple)
+    readable: Sequence[Path] = field(default_factory=tuple)
 
 
 class Provider(ABC):
@@ -39,8 +47,10 @@ class Provider(ABC):
 
     name: str
 
-    def __init__(self, prices: PriceTable | None = None) -> None:
+    def __init__(self, prices: PriceTable | None = None, sandbox: Sandbox | None = None) -> None:
         self.prices = prices or PriceTable()
+        self.sandbox = sandbox if sandbox is not None else Sandbox.detect(required=False)
+        """Where the CLI runs (rig_providers.sandbox): never where it could read the agent's secrets."""
 
     @abstractmethod
     async def launch(self, request: RunRequest) -> Launch:
@@ -56,11 +66,13 @@ class Provider(ABC):
         launch = await self.launch(request)
         redactor = Redactor(request.secrets.values())
         finished: list[Finished] = []
+        argv, env = self.sandbox.wrap(launch.argv, launch.env,
+                                      Jail(request.workdir, writable=launch.writable, readable=launch.readable))
         # The prompt goes in on stdin from an unnamed temporary file: any length, no pipe to keep fed, no path.
         with tempfile.TemporaryFile() as prompt:
             prompt.write(request.prompt.encode())
             prompt.seek(0)
-            async for line in run_lines(launch.argv, workdir=request.workdir, env=launch.env, parser=launch.parser,
+            async for line in run_lines(argv, workdir=request.workdir, env=env, parser=launch.parser,
                                         limits=request.limits, redactor=redactor, stop=request.stop,
                                         finished=finished, stdin=prompt):
                 yield line

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from rig_contracts import Names
 from rig_service.topology import SERVICE_PREFIX, ServiceSpec
 from rig_supervisor.backoff import Backoff
+from rig_supervisor.credentials import agent_env, service_env
 from rig_supervisor.local import sandbox_credentials
 from rig_supervisor.process import Child
 from rig_supervisor.waker import AgentWaker
@@ -40,7 +41,10 @@ class Plan:
     poll_s: float = 0.05
     echo: bool = True
     agent_env: dict[str, dict[str, str]] = field(default_factory=dict)
-    """Per agent pool, what its processes get besides `env` (its token, its Valkey user)."""
+    """Per agent pool, what its processes get besides `env` (its token, its Valkey user).
+
+    `env` holds every secret of the system; each child gets only its own (rig_supervisor.credentials).
+    """
     github_from_sandbox: bool = False
     """Start the sandbox first and point every other process at its Apps (no GitHub credentials given)."""
     edge_secret: str = field(default_factory=lambda: secrets.token_hex(32))
@@ -68,7 +72,8 @@ class Supervisor:
         self._redis: aioredis.Redis | None = None
 
     def _child(self, spec: ServiceSpec) -> Child:
-        env = {"RIG_EDGE_SECRET": self.plan.edge_secret, **self.plan.env}
+        # only the credentials this service uses (the edge secret is one of them)
+        env = service_env(spec.name, {"RIG_EDGE_SECRET": self.plan.edge_secret, **self.plan.env})
         if spec.name == "edge":
             env["RIG_UPSTREAMS"] = json.dumps({s.name: self.plan.url(s.name) for s in self.plan.services
                                                if s.name != "edge"})
@@ -80,7 +85,8 @@ class Supervisor:
         argv = [part.replace("{agent}", agent).replace("{port}", port) for part in self.plan.agent_command]
         if argv and argv[0] == "python":
             argv[0] = sys.executable
-        return Child(agent, argv, self.plan.env | self.plan.agent_env.get(agent, {}), echo=self.plan.echo)
+        env = agent_env(agent, self.plan.env, self.plan.agent_env.get(agent, {}))  # its own credentials only
+        return Child(agent, argv, env, echo=self.plan.echo)
 
     async def start(self) -> None:
         """Start every service (the sandbox first when it stands in for GitHub), then the agent waker."""

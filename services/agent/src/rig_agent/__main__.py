@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from rig_agent.runtime import agent_process
 from rig_agent.settings import AgentSettings
+from rig_providers.sandbox import make_undumpable
 from rig_service.health import health_router
 from rig_service.serve import quiet_libraries
 
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--agent", required=True, help="agent pool: dev-e-{stack}, review-e or ibuild-e")
     parser.add_argument("--port", type=int, default=0, help="port of /healthz and /metrics (0: none)")
     args = parser.parse_args(argv)
+    if not make_undumpable():  # before the settings (token, keys) are read into this process
+        log.warning("could not make this process non-dumpable: same-user processes may read its memory")
     settings = AgentSettings()
     logging.basicConfig(level=settings.log_level,
                         format=f"%(asctime)s {args.agent} %(levelname)s %(name)s: %(message)s")

@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "SHELL", "TERM")
+from rig_providers.sandbox import Jail, Sandbox
+
+PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "USER", "SHELL", "TERM")
 """All a repository's commands get of the agent's environment: never its token or model keys (the commands
-come from the repository, so they are as untrusted as its issues)."""
+come from the repository, so they are as untrusted as its issues). HOME and TMPDIR are the sandbox's."""
 
 LineSink = Callable[[str], Awaitable[None]]
 """Where each output line goes (the run's live log)."""
@@ -36,12 +38,19 @@ class CommandResult:
         return self.exit_code == 0 and not self.timed_out
 
 
-async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s: float) -> CommandResult:
-    """Run `command` in a shell in its own process group; a timeout kills the whole group."""
+async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s: float, sandbox: Sandbox,
+                      home: Path | None = None) -> CommandResult:
+    """Run `command` in a shell inside `sandbox` (rig_providers.sandbox), in its own process group.
+
+    A timeout kills the whole group. `home` is a HOME kept between the commands of one run (tools go there).
+    """
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ} | {"CI": "true"}
-    process = await asyncio.create_subprocess_shell(
-        command, cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True, env=env)
+    if home is not None:  # tools installed with `--prefix "$HOME/.local"` are found by the next command
+        env["PATH"] = f"{home}/.local/bin:{env.get('PATH', os.defpath)}"
+    argv, env = sandbox.wrap(["/bin/sh", "-c", command], env, Jail(workdir, home=home))
+    process = await asyncio.create_subprocess_exec(
+        *argv, cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL, start_new_session=True, env=env)
     tail = ""
 
     async def pump() -> None:

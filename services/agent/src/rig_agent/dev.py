@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rig_agent.assignment import Assignment
@@ -17,6 +17,7 @@ from rig_agent.runs import RunRecord
 from rig_agent.sessions import Sessions
 from rig_agent.workspace import Workspace, branch_name
 from rig_github import GitHubClient
+from rig_providers.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ class DevOptions:
     """Provider runs allowed to make the build and tests pass."""
     command_timeout_s: float = 1800.0
     tool_install: str = ""
-    """Shell template installing one tool of `.rig-agent.yaml` (`{tool}`), e.g. `npm install -g {tool}`; empty: skip."""
+    """Shell template installing one tool of `.rig-agent.yaml` (`{tool}`) into the run's HOME, e.g.
+    `npm install -g --prefix "$HOME/.local" {tool}` (system folders are read-only in the sandbox); empty: skip."""
+    sandbox: Sandbox = field(default_factory=lambda: Sandbox.detect(required=False))
+    """Where repository commands run (never where they could read the agent's secrets)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +164,9 @@ class DevRun:
         return None
 
     async def _command(self, command: str) -> CommandResult:
-        return await run_command(command, self.path, self.record.line, timeout_s=self.ctx.options.command_timeout_s)
+        options = self.ctx.options
+        return await run_command(command, self.path, self.record.line, timeout_s=options.command_timeout_s,
+                                 sandbox=options.sandbox, home=self.path.with_name(f"{self.path.name}.home"))
 
     def _commit_message(self) -> str:
         reason = self.a.field("reason")

@@ -61,7 +61,8 @@ class ProviderSetup:
         """The provider of a `kind` ("dev", "review") run, the `number`th of its work item."""
         if self.book is None:
             return self.provider
-        return ScriptedProvider(recorded_transcript(self.book, kind, number), prices=self.provider.prices)
+        return ScriptedProvider(recorded_transcript(self.book, kind, number), prices=self.provider.prices,
+                                sandbox=self.provider.sandbox)
 
 
 def recorded_transcript(book: Path, kind: str, number: int) -> Path:

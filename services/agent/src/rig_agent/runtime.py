@@ -29,6 +29,7 @@ from rig_providers.codex import CodexOptions, CodexProvider
 from rig_providers.model import Limits
 from rig_providers.provider import Provider
 from rig_providers.redact import Redactor
+from rig_providers.sandbox import Sandbox
 from rig_providers.scripted import ScriptedProvider
 
 REVIEWER = "review-e"
@@ -36,17 +37,17 @@ PULL_AGENTS = frozenset({"ibuild-e"})
 """Pools that ask the conductor for work over HTTP (they may run where Valkey is not reachable, e.g. a Mac)."""
 
 
-def make_provider(settings: AgentSettings, work_dir: Path) -> Provider:
-    """The configured coding CLI, keeping its session files under the pool's work folder."""
+def make_provider(settings: AgentSettings, work_dir: Path, sandbox: Sandbox) -> Provider:
+    """The configured coding CLI in `sandbox`, keeping its session files under the pool's work folder."""
     executable = settings.agent_executable
     if settings.agent_provider == "claude":
         return ClaudeProvider(ClaudeOptions(executable=executable or "claude", config_dir=work_dir / "claude",
                                             base_url=settings.agent_provider_base_url,
-                                            skip_permissions=settings.agent_skip_permissions))
+                                            skip_permissions=settings.agent_skip_permissions), sandbox=sandbox)
     if settings.agent_provider == "codex":
         return CodexProvider(CodexOptions(codex_home=work_dir / "codex", executable=executable or "codex",
-                                          base_url=settings.agent_provider_base_url))
-    return ScriptedProvider(transcript_of(settings))
+                                          base_url=settings.agent_provider_base_url), sandbox=sandbox)
+    return ScriptedProvider(transcript_of(settings), sandbox=sandbox)
 
 
 DEMO_BOOK = Path(__file__).parent / "demo"
@@ -88,7 +89,9 @@ async def agent_process(agent: str, settings: AgentSettings) -> AsyncIterator[Ag
     conductor = Conductor(settings.agent_conductor_url, token)
     github = GitHubClient(GitHubSettings(), Role.REVIEW if agent == REVIEWER else Role.DEV)
     book = transcript_of(settings) if settings.agent_provider == "scripted" else None
-    setup = ProviderSetup(make_provider(settings, work_dir), settings.agent_model,
+    # Outside development, untrusted code never runs unsandboxed: a missing bubblewrap stops the agent here.
+    sandbox = Sandbox.detect(required=settings.environment != "development")
+    setup = ProviderSetup(make_provider(settings, work_dir, sandbox), settings.agent_model,
                           Limits(settings.agent_max_turns, settings.agent_max_seconds, settings.agent_max_cost_usd),
                           provider_secrets(settings), book if book is not None and book.is_dir() else None)
     redact = Redactor([*setup.secrets.values(), *([token] if token else [])])
@@ -98,7 +101,7 @@ async def agent_process(agent: str, settings: AgentSettings) -> AsyncIterator[Ag
         worker = ReviewWorker(reporting, ReviewContext(agent, github, conductor, setup, work_dir))
     else:
         options = DevOptions(work_dir / "work", check_attempts=settings.agent_check_attempts,
-                             tool_install=settings.agent_tool_install)
+                             tool_install=settings.agent_tool_install, sandbox=sandbox)
         worker = DevWorker(reporting, DevContext(agent, github, conductor, Sessions(client, names), setup, options))
     consumer = settings.agent_consumer or f"{agent}@{socket.gethostname()}"
     source: Source = PullSource(conductor.http, agent) if agent in PULL_AGENTS else AssignmentStream(

@@ -14,6 +14,12 @@ log = logging.getLogger(__name__)
 
 AUTHOR = ("rig-conductor dev-e", "dev-e@rig-conductor.invalid")
 
+SAFE_GIT = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "credential.helper=",
+            "-c", "core.pager=cat", "-c", "protocol.ext.allow=never", "-c", "protocol.file.allow=never")
+"""Prepended to every git command: the checkout's workloads may have written into the tree, so no hook,
+fsmonitor, credential helper, pager or `ext::` transport ever runs (the workloads' sandbox keeps `.git` itself
+read-only, so they cannot plant config there either)."""
+
 
 class GitError(RuntimeError):
     """A git command failed; the message holds its output (with no token in it)."""
@@ -36,7 +42,10 @@ class Workspace:
         basic = base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
         name, email = AUTHOR
         # The header travels in the environment (GIT_CONFIG_*), never in a command line another user could see.
-        return {**os.environ, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
+        # Nothing else of ours does: no settings, keys or model credentials, no user or system git config.
+        clean = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL", "TZ") if key in os.environ}
+        return {**clean, "HOME": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+                "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
                 "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}", "GIT_TERMINAL_PROMPT": "0",
                 "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
                 "GIT_COMMITTER_EMAIL": email}
@@ -44,7 +53,7 @@ class Workspace:
     async def git(self, *args: str, cwd: Path | None = None) -> str:
         """Run one git command; its stdout, or GitError with its output."""
         process = await asyncio.create_subprocess_exec(
-            "git", *args, cwd=cwd or self.path, env=self._env(), stdout=asyncio.subprocess.PIPE,
+            "git", *SAFE_GIT, *args, cwd=cwd or self.path, env=self._env(), stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
         output, _ = await process.communicate()
         text = output.decode(errors="replace").replace(self.token, "***")

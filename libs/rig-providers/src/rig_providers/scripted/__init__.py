@@ -16,6 +16,7 @@ from rig_providers.model import RunRequest, RunResult, StopReason, add_usage
 from rig_providers.parsing import StreamParser, json_object
 from rig_providers.provider import Launch, Provider, base_env
 from rig_providers.redact import Redactor
+from rig_providers.sandbox import python_paths
 
 
 class ScriptedProvider(Provider):
@@ -35,7 +36,8 @@ class ScriptedProvider(Provider):
         if request.read_only:
             argv.append("--no-tools")
         parser = ScriptedStream(self.prices, request.model, resumed=request.session_id is not None)
-        return Launch(argv, base_env(request, PYTHONUNBUFFERED="1"), parser)
+        return Launch(argv, base_env(request, PYTHONUNBUFFERED="1"), parser,
+                      readable=[*python_paths("rig_providers", "rig_contracts"), self.transcript.resolve()])
 
 
 class ScriptedStream(StreamParser):
