@@ -138,3 +138,7 @@ async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_cli
                                                                        abs=Decimal("1e-6"))
     reviews = [e["data"]["status"] for e in log if e["type"] == "RUN_FINISHED" and e["source"] == "agent:review-e"]
     assert reviews.count("succeeded") >= 2
+    # Review-E's Claude Code was offered no tool at all (issue 12); Dev-E's kept its tools.
+    reviewing = [r for r in fake_anthropic.requests if "You are reviewing pull request" in json.dumps(r["messages"][0])]
+    assert reviewing and not any(r.get("tools") for r in reviewing)
+    assert any(r.get("tools") for r in fake_anthropic.requests if r not in reviewing)

@@ -15,7 +15,7 @@ FILES = {"README.md": "# widgets\n"}
 
 async def test_an_outsider_reviews_with_association_none_and_a_collaborator_as_collaborator(tmp_path):
     async with serving(tmp_path / "data") as sandbox:
-        await create_repo(sandbox, "acme/widgets", FILES)
+        await create_repo(sandbox, "acme/widgets", FILES, require_review=True)
         pull = await open_pull(sandbox, await sandbox.token("dev"))
         async with sandbox.client() as control:
             made = await control.post("/_sandbox/users", json={"login": "mallory", "collaborator": False})
@@ -26,7 +26,10 @@ async def test_an_outsider_reviews_with_association_none_and_a_collaborator_as_c
                                          json={"event": "APPROVE"})
         assert answer.status_code == 200, answer.text
         async with sandbox.client(await sandbox.token("review")) as review:
+            # An outsider's approval does not satisfy a required review (only write access does, as on GitHub).
+            assert (await state_of(review, pull["number"]))[1] == "blocked"
             await review.post(f"/repos/acme/widgets/pulls/{pull['number']}/reviews", json={"event": "APPROVE"})
+            assert (await state_of(review, pull["number"]))[1] == "clean"
             listed = (await review.get(f"/repos/acme/widgets/pulls/{pull['number']}/reviews")).json()
         assert [(r["user"]["login"], r["author_association"]) for r in listed] == [
             ("mallory", "NONE"), ("rig-review[bot]", "COLLABORATOR")]

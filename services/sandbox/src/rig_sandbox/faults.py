@@ -3,8 +3,9 @@
 A fault matches requests by method and path pattern (and, optionally, the App that calls), and answers the
 way GitHub does when it misbehaves: a 5xx with GitHub's body (`server_error`, before or after the request was
 carried out), a secondary rate limit (403 or 429, GitHub's "You have exceeded a secondary rate limit" and
-`Retry-After`), a primary rate limit (403 or 429, `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset` ahead), or
-a `delay` before the normal answer. Each fault keeps counting what it did, so tests can read it back.
+`Retry-After`), a primary rate limit (403 or 429, `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset` ahead),
+`forbidden` (403, the App lacks the permission), or a `delay` before the normal answer. Each fault keeps
+counting what it did, so tests can read it back.
 
 Pure logic: the ASGI side is in `front_door`, the control routes in `api.faults`.
 """
@@ -79,7 +80,13 @@ class Delay(_Match):
     delay_s: float = Field(gt=0, le=120)
 
 
-Spec = ServerError | SecondaryRateLimit | PrimaryRateLimit | Delay
+class Forbidden(_Match):
+    """Answer 403 as GitHub does when the App lacks the permission (branch protection without administration)."""
+
+    kind: Literal["forbidden"]
+
+
+Spec = ServerError | SecondaryRateLimit | PrimaryRateLimit | Delay | Forbidden
 """What a fault matches and how it misbehaves."""
 FaultSpec = Annotated[Spec, Field(discriminator="kind")]
 """What to arm: body of `POST /_sandbox/faults`, told apart by `kind`."""
@@ -146,6 +153,9 @@ def answer_of(spec: Spec, now: float, who: str = "installation") -> Answer:
         return Answer(spec.status, {"message": SERVER_ERRORS[spec.status], "documentation_url":
                                     "https://docs.github.com/rest", "status": str(spec.status)},
                       after_handling=spec.after_handling)
+    if isinstance(spec, Forbidden):
+        return Answer(403, {"message": "Resource not accessible by integration", "status": "403",
+                            "documentation_url": "https://docs.github.com/rest"})
     if isinstance(spec, SecondaryRateLimit):
         headers = {} if spec.retry_after_s is None else {"Retry-After": str(spec.retry_after_s)}
         message = ("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If "

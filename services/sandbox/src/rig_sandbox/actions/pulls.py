@@ -52,7 +52,9 @@ async def compute_gate(sandbox: Sandbox, repo: Repo, issue: Issue, pull: Pull) -
         runs=[run for run in repo.check_runs if run.head_sha == pull.head_sha],
         statuses=[status for status in repo.statuses if status.sha == pull.head_sha],
         require_review=repo.require_review,
-        is_approved=approved((review for review in repo.reviews if review.number == pull.number), issue.user),
+        # As on GitHub, only reviewers with write access count towards a required approval (never an outsider).
+        is_approved=approved((review for review in repo.reviews
+                              if review.number == pull.number and sandbox.who(review.user).collaborator), issue.user),
         require_up_to_date=repo.require_up_to_date, up_to_date=await git.is_ancestor(base_tip, pull.head_sha),
         draft=pull.draft,
         required=repo.required_checks or () if pull.base_ref == repo.default_branch else ())

@@ -16,8 +16,8 @@ from rig_sandbox.faults import Faults, FaultSpec
 from rig_sandbox.journal import RequestJournal
 
 ENDPOINTS = {
-    "POST /_sandbox/faults": "{kind: server_error | secondary_rate_limit | primary_rate_limit | delay, path, "
-                             "method?, app?, times?, status?, after_handling?, retry_after_s?, reset_in_s?, "
+    "POST /_sandbox/faults": "{kind: server_error | secondary_rate_limit | primary_rate_limit | delay | forbidden, "
+                             "path, method?, app?, times?, status?, after_handling?, retry_after_s?, reset_in_s?, "
                              "delay_s?}: GitHub misbehaves on the next `times` matching requests",
     "GET /_sandbox/faults": "the armed faults and what each did (fired, remaining, firings)",
     "DELETE /_sandbox/faults": "disarm every fault (DELETE /_sandbox/faults/{id}: one)",
