@@ -37,7 +37,7 @@ class CommandResult:
 
 
 async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s: float) -> CommandResult:
-    """Run `command` in a shell in its own process group; a timeout kills the whole group."""
+    """Run `command` in a shell in its own process group; a timeout or a cancellation kills the whole group."""
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ} | {"CI": "true"}
     process = await asyncio.create_subprocess_shell(
         command, cwd=workdir, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -61,4 +61,9 @@ async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s:
             os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
         return CommandResult(command, None, tail, timed_out=True)
+    except BaseException:  # cancelled (the agent is stopping): the command goes with everything it started
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        raise
     return CommandResult(command, code, tail)
