@@ -99,8 +99,8 @@ async def test_sigterm_stops_a_busy_agent_and_its_workload_within_seconds(
         {"kind": "wait", "seconds": wait_s}, {"kind": "patch", "diff": PATCH}, {"kind": "result", "text": "Done."})))
     identity = await agent_identity(redis, names, redis_url, AGENT, KEYS[0], ingest.url("ingest"))
     env = identity | {"RIG_REDIS_URL": identity["RIG_AGENT_REDIS_URL"], "RIG_KEY_PREFIX": key_prefix,
-                      "RIG_DATA_DIR": str(tmp_path / "agent"), "RIG_AGENT_PROVIDER": "scripted", "RIG_AGENT_TRANSCRIPT": str(script),
-                      "RIG_AGENT_BLOCK_S": "0.2", **sandbox.env()}
+                      "RIG_DATA_DIR": str(tmp_path / "agent"), "RIG_AGENT_PROVIDER": "scripted",
+                      "RIG_AGENT_TRANSCRIPT": str(script), "RIG_AGENT_BLOCK_S": "0.2", **sandbox.env()}
     log = tmp_path / "agent.log"
     async with killed_afterwards(await start_agent(env, log)) as agent:
         await eventually(lambda: _true(running_marker(agent.pid, marker)), within_s=60,

@@ -23,6 +23,8 @@ def dying_with_this_process(sig: signal.Signals = signal.SIGTERM) -> Callable[[]
     Children run in sessions of their own (so that stopping one stops all it started), so nothing else would reach
     them: a supervisor or test run killed with SIGKILL used to leave its agents running for good. The signal comes
     when the thread that started the child ends; here that is the event loop's, which lives as long as the process.
+    Safe as a `preexec_fn` in a process with threads: between fork and exec it only makes system calls (prctl,
+    getppid, kill), so it needs no lock another thread might have held at the fork.
     """
     if not sys.platform.startswith("linux"):
         return None
