@@ -63,6 +63,7 @@ async def killed_afterwards(process: asyncio.subprocess.Process):
         yield process
     finally:
         if process.returncode is None:
+            kill(descendants(process.pid))  # workloads run in sessions of their own
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             await process.wait()
@@ -72,6 +73,13 @@ def descendants(pid: int) -> list[psutil.Process]:
     with contextlib.suppress(psutil.NoSuchProcess):
         return list(psutil.Process(pid).children(recursive=True))
     return []
+
+
+def kill(processes: list[psutil.Process]) -> None:
+    """Not to outlive the test, whatever it says: what was left behind goes now."""
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 def running_marker(pid: int, marker: str) -> bool:
@@ -113,6 +121,7 @@ async def test_sigterm_stops_a_busy_agent_and_its_workload_within_seconds(
 
         assert agent.returncode == 0, log.read_text()
         _gone, alive = await asyncio.to_thread(psutil.wait_procs, workload, 2.0)
+        kill(alive)
         assert [p.pid for p in alive] == [], f"left running after the agent stopped: {alive}"
     assert "stopping: the current assignment is left for another try" in log.read_text()
     assert (await redis.xpending(names.assignments(AGENT), "agents"))["pending"] == 1  # for another try
@@ -149,7 +158,5 @@ async def test_a_supervisor_killed_with_sigkill_leaves_no_agent_behind(tmp_path,
         await supervisor.wait()
 
         _gone, alive = await asyncio.to_thread(psutil.wait_procs, agents, STOPPED_WITHIN_S)
-        for process in alive:  # not to outlive the test, whatever it says
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
+        kill(alive)
         assert [p.pid for p in alive] == [], log.read_text()

@@ -82,7 +82,8 @@ async def serve(agent: str, port: int | None, settings: AgentSettings) -> None:
             if server is not None:
                 server.should_exit = True
             await stop_task(heartbeat, again_after_s=1.0)
-            await asyncio.wait([*health, *halting] or [heartbeat])
+            if health or halting:
+                await asyncio.wait([*health, *halting])
             await process.heartbeat.beat("offline")
         if not work.cancelled() and (error := work.exception()) is not None:
             raise error
