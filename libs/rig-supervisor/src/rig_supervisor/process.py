@@ -82,8 +82,8 @@ class Child:
         assert self.process is not None
         status = await self.process.wait()
         if self._pump is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
+            # Not `suppress(CancelledError)` around `await self._pump`: that swallowed a cancellation of the caller.
+            await asyncio.wait([self._pump])
         return status
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
