@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from rig_contracts.entries import EVENT_FIELD
 from rig_contracts.payloads import IssueAssigned, ReviewAssigned
 from rig_identity import mint
 from rig_supervisor.local import agent_identity
+from rig_supervisor.process import dying_with_this_process
 
 pytestmark = pytest.mark.slow
 
@@ -50,17 +52,23 @@ async def agent_url(redis, redis_url: str, names: Names, agent: str) -> str:
 
 
 async def start_agent(agent: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    """Start one agent process (its own process group, so a kill takes its provider along)."""
+    """Start one agent process (its own process group, so a kill takes its provider along; it dies with the run)."""
     variables = {k: v for k, v in os.environ.items() if not k.startswith("RIG_")} | env
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "rig_agent", "--agent", agent, cwd=ROOT, env=variables,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+        preexec_fn=dying_with_this_process())
 
 
 async def run_agent(agent: str, *, env: dict[str, str], timeout: float = 120.0) -> str:
     """Run one agent process until it exits idle; its log."""
     process = await start_agent(agent, env)
-    output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout)
+    finally:
+        if process.returncode is None:  # timed out, or the test was stopped: leave nothing running
+            os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
     log = output.decode()
     assert process.returncode == 0, log
     return log

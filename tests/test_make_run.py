@@ -14,6 +14,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 
 from rig_service.topology import load
+from rig_supervisor.process import dying_with_this_process
 from rig_testing.servers import port_open
 
 
@@ -31,7 +32,8 @@ def test_make_run_serves_every_service_through_the_edge_and_stops_cleanly(tmp_pa
     env = {k: v for k, v in os.environ.items() if not k.startswith("RIG_")}
     env.update(RIG_DATA_DIR=str(tmp_path / ".rig"), RIG_PORT_OFFSET=str(free_offset()))
     process = subprocess.Popen([sys.executable, "-m", "rig_supervisor.main"], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               preexec_fn=dying_with_this_process())  # noqa: PLW1509 (system calls only)
     output: list[str] = []
     try:
         deadline = time.monotonic() + 90
@@ -53,7 +55,11 @@ def test_make_run_serves_every_service_through_the_edge_and_stops_cleanly(tmp_pa
         assert len(children) >= len(present) + 1
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
+        try:
+            rest, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:  # stuck: killed, and its children with it (they die with their parent)
+                process.kill()
     assert process.returncode == 0, "".join(output) + rest
     time.sleep(0.5)
     left = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -19,6 +19,7 @@ from test_make_run import free_offset
 
 from rig_identity import mint
 from rig_identity.keys import load_or_create
+from rig_supervisor.process import dying_with_this_process
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,8 @@ def test_labelling_the_demo_issue_ends_in_a_merged_pr(tmp_path: Path) -> None:
     data_dir = tmp_path / ".rig"
     env.update(RIG_DATA_DIR=str(data_dir), RIG_PORT_OFFSET=str(offset))
     process = subprocess.Popen([sys.executable, "-m", "rig_supervisor.main"], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               preexec_fn=dying_with_this_process())  # noqa: PLW1509 (system calls only)
     lines, reader = drained(process)
     try:
         text = started(lines)
@@ -80,7 +82,11 @@ def test_labelling_the_demo_issue_ends_in_a_merged_pr(tmp_path: Path) -> None:
             events = store(edge, token)
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=90)
+        try:
+            process.wait(timeout=90)
+        finally:
+            if process.poll() is None:  # stuck: killed, and its children with it (they die with their parent)
+                process.kill()
         reader.join(timeout=10)
     assert process.returncode == 0, "".join(lines)[-3000:]
     kinds = [e["type"] for e in events if e["subject"] == "demo/hello#1"]

@@ -1,10 +1,11 @@
 """Waiting for an event with a limit: set, timed out, and a cancellation that always gets through."""
 
 import asyncio
+import contextlib
 
 import pytest
 
-from rig_service.waiting import wait_set
+from rig_service.waiting import stop_task, wait_set
 
 
 async def test_a_set_event_ends_the_wait_and_a_quiet_one_times_out():
@@ -24,3 +25,40 @@ async def test_a_cancellation_arriving_as_the_event_is_set_still_cancels():
         waiter.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiter
+
+
+async def test_stopping_a_task_that_loses_its_first_cancellation_cancels_it_again():
+    # What a Valkey command does to its caller on 3.11 when the cancellation lands in redis-py's wait_for.
+    seen: list[str] = []
+
+    async def drops_one_cancellation() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            seen.append("dropped")
+        await asyncio.sleep(60)
+
+    task = asyncio.create_task(drops_one_cancellation())
+    await asyncio.sleep(0)
+    async with asyncio.timeout(5):
+        await stop_task(task, again_after_s=0.05)
+    assert task.cancelled() and seen == ["dropped"]
+
+
+async def test_stopping_a_task_does_not_swallow_the_callers_cancellation():
+    deaf_until = asyncio.Event()
+
+    async def deaf() -> None:
+        while not deaf_until.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(deaf())
+    stopper = asyncio.create_task(stop_task(task, again_after_s=60))
+    await asyncio.sleep(0.05)
+    stopper.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopper
+    assert not task.done()
+    deaf_until.set()
+    await task

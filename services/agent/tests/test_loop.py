@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import NoPermissionError
 
 from rig_agent.assignment import Assignment
-from rig_agent.busy import BusyMarker
+from rig_agent.busy import BusyMarker, every
 from rig_agent.loop import AgentLoop, LoopTimes
 from rig_agent.stream import GROUP, AssignmentStream
 from rig_contracts import Names
@@ -61,13 +61,14 @@ async def assign(redis: aioredis.Redis, names: Names, number: int) -> str:
 
 @contextlib.asynccontextmanager
 async def running(loop: AgentLoop) -> AsyncIterator[asyncio.Task[None]]:
+    """The loop in a task for the block, halted afterwards as SIGTERM halts it (an abrupt stop: no ack)."""
     task = asyncio.create_task(loop.run())
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        async with asyncio.timeout(10):
+            await loop.halt()
+            await asyncio.wait([task])
 
 
 async def until(condition, timeout: float = 5.0) -> None:
@@ -175,3 +176,36 @@ async def test_an_idle_agent_exits_and_drops_wake_entries_with_no_work_behind_th
 async def test_the_agent_user_cannot_touch_other_keys(agent_redis, names, key):
     with pytest.raises(NoPermissionError):
         await agent_redis.rpush(names.prefix + key, "1")
+
+
+async def test_the_loop_halts_whichever_valkey_command_the_stop_lands_in(redis, agent_redis, names):
+    # On Python 3.11 redis-py loses a cancellation that lands just as a command has been sent (its wait_for): at
+    # the first points below a bare task.cancel() left the loop running for ever (CI hung to its timeout).
+    await agent_redis.ping()  # a connection in the pool: the first command's steps come at the same points each time
+    for steps in range(40):
+        loop = make_loop(agent_redis, names, RecordingWorker())
+        task = asyncio.create_task(loop.run())
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        async with asyncio.timeout(5):
+            await loop.halt()
+            await asyncio.wait([task])
+        assert task.done(), steps
+
+
+async def test_leaving_a_refreshed_block_ends_whichever_valkey_command_it_lands_in(agent_redis, names):
+    # The refresh's cancellation can be lost the same way; leaving the block then waited for ever, with the
+    # assignment kept claimed by a loop that no longer worked on it.
+    await agent_redis.ping()
+    calls = 0
+
+    async def refresh() -> None:
+        nonlocal calls
+        calls += 1
+        await agent_redis.llen(names.busy(AGENT))
+
+    for steps in range(40):
+        async with asyncio.timeout(5), every(0, refresh, "probe"):
+            for _ in range(steps):
+                await asyncio.sleep(0)
+    assert calls > 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +21,7 @@ from rig_bus.metrics import BATCH_SECONDS, FAILED, HANDLED
 from rig_bus.reclaim import Reclaimer
 from rig_contracts import Names
 from rig_service.faults import NO_FAULTS, FaultPoints
+from rig_service.waiting import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,9 @@ class StreamConsumer:
     async def stop(self) -> None:
         """Stop the reclaim loop (the broker stops the reading loop)."""
         if self._reclaim_task is not None:
-            self._reclaim_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reclaim_task
+            # Cancelled again if need be: a cancellation landing in a sweep's Valkey command can be lost (see
+            # rig_service.waiting), and awaiting the task then waited forever (swallowing our caller's cancellation).
+            await stop_task(self._reclaim_task, again_after_s=1.0)
             self._reclaim_task = None
 
     async def pause(self) -> None:

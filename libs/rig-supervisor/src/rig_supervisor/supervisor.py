@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from rig_contracts import Names
 from rig_service.topology import SERVICE_PREFIX, ServiceSpec
+from rig_service.waiting import stop_task
 from rig_supervisor.backoff import Backoff
 from rig_supervisor.credentials import agent_env, service_env
 from rig_supervisor.local import sandbox_credentials
@@ -152,8 +153,9 @@ class Supervisor:
         if edge is not None:
             await edge.stop()
         await asyncio.gather(*(c.stop() for c in self.children.values()))
+        # Cancelled again if need be (a cancellation can be lost in a Valkey command), and never by swallowing
+        # CancelledError, which would swallow a cancellation of this stop as well.
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_task(task, again_after_s=1.0)
         if self._redis is not None:
             await self._redis.aclose()

@@ -38,6 +38,7 @@ class AgentWaker:
         self._not_before: dict[str, float] = {}
         self._backoff: dict[str, Backoff] = {a: Backoff() for a in agents}
         self._watchers: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     async def waiting(self) -> Mapping[str, int]:
         """Per agent, how many wake entries plus busy markers there are."""
@@ -49,8 +50,9 @@ class AgentWaker:
         return {agent: int(counts[2 * i]) + int(counts[2 * i + 1]) for i, agent in enumerate(self._agents)}
 
     async def run(self) -> None:
-        """Poll forever; a Valkey outage is logged and waited out."""
-        while True:
+        """Poll until stopped; a Valkey outage is logged and waited out."""
+        # Ends on the flag too: the cancellation of this task can be lost in a Valkey command (rig_service.waiting).
+        while not self._stopping:
             try:
                 await self.wake_once()
             except (RedisError, OSError) as error:
@@ -66,9 +68,14 @@ class AgentWaker:
             child = self.children.get(agent)
             if count == 0 or (child is not None and child.running) or now < self._not_before.get(agent, 0.0):
                 continue
+            if self._stopping:  # no agent started once `stop` has stopped the others: it would run on unstopped
+                break
             child = self._make_child(agent)
             await child.start()
             self.children[agent] = child
+            if self._stopping:  # `stop` came while it started, and did not see it
+                await child.stop()
+                break
             WAKES.labels(agent).inc()
             log.info("woke %s (%d waiting)", agent, count)
             watcher = asyncio.create_task(self._watch(agent, child), name=f"watch {agent}")
@@ -97,7 +104,8 @@ class AgentWaker:
                     agent, status, ran_for, delay)
 
     async def stop(self) -> None:
-        """Stop every agent process."""
+        """Stop every agent process, and start no more."""
+        self._stopping = True
         await asyncio.gather(*(child.stop() for child in self.children.values()))
         for watcher in list(self._watchers):
             watcher.cancel()

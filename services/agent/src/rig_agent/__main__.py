@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 from collections.abc import Iterator
 
 import uvicorn
@@ -18,6 +19,7 @@ from rig_agent.settings import AgentSettings
 from rig_providers.sandbox import make_undumpable
 from rig_service.health import health_router
 from rig_service.serve import quiet_libraries
+from rig_service.waiting import stop_task
 
 log = logging.getLogger("rig_agent")
 
@@ -31,31 +33,61 @@ class HealthServer(uvicorn.Server):
         yield
 
 
+STOP_BUDGET_S = 8.0
+"""How long a stop (SIGTERM, SIGINT) may take, the workload's kill and the reports included, before the process
+exits anyway: within the supervisor's 10 s before SIGKILL, and never held up by a thread blocked in a call (a GitHub
+request being retried against a server that went away keeps even a finished interpreter from exiting)."""
+
+
+def _exit_now(agent: str) -> None:
+    log.error("%s did not stop within %.0fs of the signal; exiting without waiting", agent, STOP_BUDGET_S)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(1)
+
+
 async def serve(agent: str, port: int | None, settings: AgentSettings) -> None:
-    """Run the agent's loop and heartbeat, with `/healthz` and `/metrics` on `port`, until idle or told to stop."""
+    """Run the agent's loop and heartbeat, with `/healthz` and `/metrics` on `port`, until idle or told to stop.
+
+    SIGTERM or SIGINT stops it at once, whatever it is doing: the current assignment is cancelled (its provider
+    and commands killed with their process groups, its run recorded as failed) and left pending for another try.
+    """
     async with agent_process(agent, settings) as process:
         loop = asyncio.get_running_loop()
+        halting: list[asyncio.Task[None]] = []
+
+        def on_signal() -> None:
+            if halting:
+                return
+            log.info("%s stopping: the current assignment is left for another try", agent)
+            deadline = threading.Timer(STOP_BUDGET_S, _exit_now, args=(agent,))
+            deadline.daemon = True
+            deadline.start()
+            halting.append(asyncio.create_task(process.loop.halt(), name="halt"))
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, process.loop.stop)
-        tasks = [asyncio.create_task(process.loop.run(), name="assignments"),
-                 asyncio.create_task(process.heartbeat.run(), name="heartbeat")]
+            loop.add_signal_handler(signum, on_signal)
+        work = asyncio.create_task(process.loop.run(), name="assignments")
+        heartbeat = asyncio.create_task(process.heartbeat.run(), name="heartbeat")
         server: uvicorn.Server | None = None
+        health: list[asyncio.Task[None]] = []
         if port:
             app = FastAPI(title=f"rig-conductor agent {agent}")
             app.include_router(health_router({}))
             server = HealthServer(uvicorn.Config(app, host=os.environ.get("RIG_BIND_HOST", "127.0.0.1"), port=port,
                                                  log_level="warning", access_log=False))
-            tasks.append(asyncio.create_task(server.serve(), name="health"))
+            health.append(asyncio.create_task(server.serve(), name="health"))
         try:
-            await tasks[0]
+            await asyncio.wait([work])
         finally:
             if server is not None:
                 server.should_exit = True
-            for task in tasks[1:]:
-                if task.get_name() == "heartbeat":
-                    task.cancel()
-            await asyncio.wait(tasks[1:])
+            await stop_task(heartbeat, again_after_s=1.0)
+            if health or halting:
+                await asyncio.wait([*health, *halting])
             await process.heartbeat.beat("offline")
+        if not work.cancelled() and (error := work.exception()) is not None:
+            raise error
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from rig_service.waiting import wait_set
+
 log = logging.getLogger(__name__)
 
 
@@ -41,10 +43,12 @@ class BusyMarker:
 @contextlib.asynccontextmanager
 async def every(period_s: float, action: Callable[[], Awaitable[None]], what: str) -> AsyncIterator[None]:
     """Run `action` every `period_s` in the background for the block; a failed call is logged and retried."""
+    leaving = asyncio.Event()
 
     async def repeat() -> None:
-        while True:
-            await asyncio.sleep(period_s)
+        # Ends on the event, not only on cancellation: a cancellation landing in a Valkey command can be lost
+        # (rig_service.waiting), and then leaving the block would wait forever while the action went on.
+        while not await wait_set(leaving, period_s):
             try:
                 await action()
             except (RedisError, OSError) as error:
@@ -54,7 +58,8 @@ async def every(period_s: float, action: Callable[[], Awaitable[None]], what: st
     try:
         yield
     finally:
-        task.cancel()
+        leaving.set()
+        task.cancel()  # cuts a call in flight short
         # Not `suppress(CancelledError)` around `await task`: that would also swallow a cancellation of the caller
         # arriving meanwhile, and the caller would run on.
         await asyncio.wait([task])

@@ -42,7 +42,8 @@ async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s:
                       home: Path | None = None) -> CommandResult:
     """Run `command` in a shell inside `sandbox` (rig_providers.sandbox), in its own process group.
 
-    A timeout kills the whole group. `home` is a HOME kept between the commands of one run (tools go there).
+    A timeout or a cancellation kills the whole group. `home` is a HOME kept between the commands of one run
+    (tools go there).
     """
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ} | {"CI": "true"}
     if home is not None:  # tools installed with `--prefix "$HOME/.local"` are found by the next command
@@ -70,4 +71,9 @@ async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s:
             os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
         return CommandResult(command, None, tail, timed_out=True)
+    except BaseException:  # cancelled (the agent is stopping): the command goes with everything it started
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        await process.wait()
+        raise
     return CommandResult(command, code, tail)

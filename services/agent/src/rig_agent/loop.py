@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from prometheus_client import Counter, Gauge
@@ -16,12 +16,16 @@ from redis.exceptions import RedisError
 
 from rig_agent.assignment import Assignment
 from rig_agent.busy import BusyMarker, every
+from rig_service.waiting import stop_task
 
 log = logging.getLogger(__name__)
 
 TAKEN = Counter("rig_agent_assignments_taken_total", "Assignments taken, by how they came", ["agent", "how"])
 FINISHED = Counter("rig_agent_assignments_finished_total", "Assignments finished, by outcome", ["agent", "outcome"])
 WORKING = Gauge("rig_agent_working", "1 while this process holds an assignment", ["agent"])
+
+HALT_AGAIN_S = 1.0
+"""How long `halt` lets the work clean up after a cancellation before cancelling again (one may have been lost)."""
 
 
 class Worker(Protocol):
@@ -90,13 +94,32 @@ class AgentLoop:
         self._presence = presence
         self._times = times
         self._stopping = asyncio.Event()
+        self._running: asyncio.Task[Any] | None = None
 
     def stop(self) -> None:
-        """Finish the current assignment's bookkeeping and return from `run`."""
+        """Take no more work: `run` returns once the current assignment is finished."""
         self._stopping.set()
 
+    async def halt(self) -> None:
+        """Stop now: take no more work, cancel the current one (left pending, for another try) and wait for `run`.
+
+        Not a bare `task.cancel()`: a cancellation that lands in a Valkey command can be lost on Python 3.11
+        (rig_service.waiting), and the loop would run on. The flag ends the loop between assignments; work that
+        lost its cancellation is cancelled again.
+        """
+        self._stopping.set()
+        if self._running is not None:
+            await stop_task(self._running, again_after_s=HALT_AGAIN_S)
+
     async def run(self) -> None:
-        """Work until stopped, or (outside a cluster) until idle for the idle time."""
+        """Work until stopped, or (outside a cluster) until idle for the idle time. Run it in a task of its own."""
+        self._running = asyncio.current_task()
+        try:
+            await self._take_until_stopped()
+        finally:
+            self._running = None
+
+    async def _take_until_stopped(self) -> None:
         await self._stream.join()
         idle_since = time.monotonic()
         block_ms = max(1, int(self._times.block_s * 1000))
@@ -107,6 +130,8 @@ class AgentLoop:
                 log.warning("cannot read %s (%s); retrying", self._stream.key, error)
                 await asyncio.sleep(self._times.block_s)
                 continue
+            if assignment is not None and self._stopping.is_set():
+                return  # taken as the stop came: left pending in this consumer's list, for another try
             if assignment is not None:
                 await self.work(assignment)
                 idle_since = time.monotonic()
