@@ -19,11 +19,13 @@ workload runs unsandboxed, with a warning saying what to install.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import importlib.util
 import logging
 import shutil
 import sys
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,3 +174,26 @@ def make_undumpable() -> bool:
         return int(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+async def group_gone(pgid: int, limit_s: float = 2.0) -> None:
+    """Wait (briefly) until no live process is left in the group.
+
+    A sandbox's init takes a moment to end its namespace once killed, and a run is over only when nothing of it
+    runs any more. No event tells when a process of another parent has gone, so this looks at /proc.
+    """
+    deadline = time.monotonic() + limit_s
+    while _live_in_group(pgid) and time.monotonic() < deadline:  # noqa: ASYNC110 (nothing to wait on but /proc)
+        await asyncio.sleep(0.01)
+
+
+def _live_in_group(pgid: int) -> bool:
+    """Whether a process of group `pgid` is still running (zombies excluded); False where /proc cannot say."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
