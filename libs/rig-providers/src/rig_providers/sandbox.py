@@ -23,8 +23,11 @@ import asyncio
 import ctypes
 import importlib.util
 import logging
+import os
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -80,6 +83,19 @@ class Sandbox:
             log.warning("bubblewrap is missing: repository commands and coding CLIs run unsandboxed and can read "
                         "this agent's secrets; %s", INSTALL_HINT)
         return cls(found)
+
+    def check(self) -> None:
+        """Start one empty sandbox, so that a bubblewrap that cannot work here fails at start, saying why."""
+        if self.bwrap is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="rig-sandbox-check-") as folder:
+            argv, env = self.wrap(["/bin/sh", "-c", "true"], {"PATH": os.defpath}, Jail(Path(folder)))
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
+        if done.returncode != 0:
+            raise SandboxUnavailableError(
+                f"bubblewrap cannot start a sandbox here ({done.stderr.strip()[-500:]}): it needs unprivileged user "
+                "namespaces (sysctl kernel.unprivileged_userns_clone=1, and in a container a seccomp profile "
+                "allowing clone with CLONE_NEWUSER) or to run as root")
 
     @classmethod
     def off(cls) -> Sandbox:
