@@ -58,6 +58,10 @@ def test_every_process_of_make_run_holds_only_its_own_credentials(
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
 
+    keys = [path for path in (tmp_path / ".rig").rglob("*") if path.is_file() and path.suffix == ".pem"
+            and "PRIVATE KEY" in path.read_text(errors="replace")]
+    assert len(keys) >= 4, keys  # the signing key and the sandbox's three Apps' keys
+    assert [path for path in keys if path.stat().st_mode & 0o077] == []  # readable by their owner only
     everyone = list(seen.values())
     assert not any(OPERATOR_SECRET in v for e in everyone for v in e.values())  # nobody: not ours to hand out
     assert not any("PRIVATE KEY" in v for e in everyone for v in e.values())  # no key in any environment

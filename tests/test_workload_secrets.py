@@ -53,6 +53,13 @@ def attack(marker: Path, paths: list[Path]) -> str:
         f" {plant}"
         f" git config core.fsmonitor {shlex.quote('touch ' + str(marker))};"
         f" git config core.hooksPath .git/hooks;"
+        # A repository of its own inside the workspace, whose config would run programs once git looked into it.
+        " git init -q nested && echo x > nested/file && git -C nested add file"
+        " && git -C nested -c user.name=w -c user.email=w@example.com commit -qm nested"
+        f" && git -C nested config core.fsmonitor {shlex.quote('touch ' + str(marker))}"
+        f" && git -C nested config filter.evil.clean {shlex.quote('touch ' + str(marker) + '; cat')}"
+        " && echo '* filter=evil' > nested/.gitattributes"
+        f" && printf %s {shlex.quote(hook)} > nested/.git/hooks/pre-commit && chmod +x nested/.git/hooks/pre-commit;"
         " echo '== done'")
     return f"{{ {script} ; }} > captured.txt 2>&1; true"
 
@@ -104,9 +111,12 @@ async def test_a_test_command_sees_no_secret_and_its_hooks_never_run(
             assert shape not in captured, (shape, captured)
         assert not marker.exists(), "a hook planted by the workload ran"
         assert not (workspace / ".git" / "hooks" / "pre-commit").exists()
+        assert not (workspace / "nested" / ".git").exists()  # committed as plain files, never as a repository
         async with sandbox.roles() as gh:  # the commit and push went through, hooks or no hooks
             pushed = await gh.conductor.get_file(REPO, "captured.txt", ref=pulls[0][2])
+            nested = await gh.conductor.get_file(REPO, "nested/file", ref=pulls[0][2])
         assert pushed is not None and "== done" in pushed.text
+        assert nested is not None and nested.text == "x\n"
 
 
 def _pem_body(pem: str) -> str:

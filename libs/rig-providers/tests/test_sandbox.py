@@ -94,6 +94,15 @@ def test_without_bubblewrap_outside_development_the_agent_refuses(monkeypatch: p
     assert Sandbox.detect(required=False).bwrap is None  # development: unsandboxed, with a warning
 
 
+def test_a_bubblewrap_that_cannot_start_a_sandbox_fails_the_check_saying_why(tmp_path: Path) -> None:
+    Sandbox.detect(required=True).check()  # it works on this machine
+    broken = tmp_path / "bwrap"
+    broken.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    with pytest.raises(SandboxUnavailableError, match="No permissions to create new namespace"):
+        Sandbox(str(broken)).check()
+
+
 def test_the_agent_can_make_itself_non_dumpable() -> None:
     code = ("import ctypes; from rig_providers.sandbox import make_undumpable; assert make_undumpable();"
             " print(ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))")  # PR_GET_DUMPABLE

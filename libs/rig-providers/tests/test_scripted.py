@@ -108,7 +108,8 @@ async def test_a_run_over_its_time_limit_is_stopped_with_everything_it_started(t
     provider = ScriptedProvider(transcript)
     pids: list[int] = []
     result: RunResult | None = None
-    async for event in provider.run(RunRequest("x", repo, limits=Limits(max_seconds=1.0))):
+    # 3 s: the player (Python, in a fresh sandbox) must print its turn before the limit, even on a busy machine.
+    async for event in provider.run(RunRequest("x", repo, limits=Limits(max_seconds=3.0))):
         if isinstance(event, OutputLine) and not pids:
             pids = [p.pid for p in psutil.process_iter(["cmdline"]) if str(transcript) in " ".join(
                 p.info["cmdline"] or [])]

@@ -20,6 +20,7 @@ from typing import BinaryIO, Literal
 from rig_providers.model import Limits, OutputLine, StopReason
 from rig_providers.parsing import StreamParser
 from rig_providers.redact import Redactor
+from rig_providers.sandbox import group_gone
 
 # One stream-json line holds a whole tool result (a file, a test log): far past asyncio's 64 KiB default.
 LINE_LIMIT = 64 * 1024 * 1024
@@ -144,31 +145,9 @@ async def _end(process: asyncio.subprocess.Process, *, kill: bool) -> int | None
     exit_code = await process.wait()
     # A tool may have left a background process in the group (a dev server): it must not outlive the run.
     _signal_group(process.pid, signal.SIGKILL)
-    await _group_gone(process.pid)
+    await group_gone(process.pid)
     return exit_code
 
-
-async def _group_gone(pgid: int, limit_s: float = 2.0) -> None:
-    """Wait (briefly) until no live process is left in the group.
-
-    A sandbox's init takes a moment to end its namespace once killed, and a run is over only when nothing of it
-    runs any more. No event tells when a process of another parent has gone, so this looks at /proc.
-    """
-    deadline = time.monotonic() + limit_s
-    while _live_in_group(pgid) and time.monotonic() < deadline:  # noqa: ASYNC110 (nothing to wait on but /proc)
-        await asyncio.sleep(0.01)
-
-
-def _live_in_group(pgid: int) -> bool:
-    """Whether a process of group `pgid` is still running (zombies excluded); False where /proc cannot say."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-            return True
-    return False
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

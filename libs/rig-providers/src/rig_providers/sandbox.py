@@ -19,11 +19,16 @@ workload runs unsandboxed, with a warning saying what to install.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import importlib.util
 import logging
+import os
 import shutil
+import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +83,19 @@ class Sandbox:
             log.warning("bubblewrap is missing: repository commands and coding CLIs run unsandboxed and can read "
                         "this agent's secrets; %s", INSTALL_HINT)
         return cls(found)
+
+    def check(self) -> None:
+        """Start one empty sandbox, so that a bubblewrap that cannot work here fails at start, saying why."""
+        if self.bwrap is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="rig-sandbox-check-") as folder:
+            argv, env = self.wrap(["/bin/sh", "-c", "true"], {"PATH": os.defpath}, Jail(Path(folder)))
+            done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
+        if done.returncode != 0:
+            raise SandboxUnavailableError(
+                f"bubblewrap cannot start a sandbox here ({done.stderr.strip()[-500:]}): it needs unprivileged user "
+                "namespaces (sysctl kernel.unprivileged_userns_clone=1, and in a container a seccomp profile "
+                "allowing clone with CLONE_NEWUSER) or to run as root")
 
     @classmethod
     def off(cls) -> Sandbox:
@@ -172,3 +190,26 @@ def make_undumpable() -> bool:
         return int(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+async def group_gone(pgid: int, limit_s: float = 2.0) -> None:
+    """Wait (briefly) until no live process is left in the group.
+
+    A sandbox's init takes a moment to end its namespace once killed, and a run is over only when nothing of it
+    runs any more. No event tells when a process of another parent has gone, so this looks at /proc.
+    """
+    deadline = time.monotonic() + limit_s
+    while _live_in_group(pgid) and time.monotonic() < deadline:  # noqa: ASYNC110 (nothing to wait on but /proc)
+        await asyncio.sleep(0.01)
+
+
+def _live_in_group(pgid: int) -> bool:
+    """Whether a process of group `pgid` is still running (zombies excluded); False where /proc cannot say."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False

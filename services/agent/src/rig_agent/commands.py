@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rig_providers.sandbox import Jail, Sandbox
+from rig_providers.sandbox import Jail, Sandbox, group_gone
 
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "USER", "SHELL", "TERM")
 """All a repository's commands get of the agent's environment: never its token or model keys (the commands
@@ -70,6 +70,7 @@ async def run_command(command: str, workdir: Path, sink: LineSink, *, timeout_s:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         await process.wait()
+        await group_gone(process.pid)  # the sandbox's init ends its namespace a moment after
         return CommandResult(command, None, tail, timed_out=True)
     except BaseException:  # cancelled (the agent is stopping): the command goes with everything it started
         with contextlib.suppress(ProcessLookupError):

@@ -91,6 +91,7 @@ async def agent_process(agent: str, settings: AgentSettings) -> AsyncIterator[Ag
     book = transcript_of(settings) if settings.agent_provider == "scripted" else None
     # Outside development, untrusted code never runs unsandboxed: a missing bubblewrap stops the agent here.
     sandbox = Sandbox.detect(required=settings.environment != "development")
+    sandbox.check()
     setup = ProviderSetup(make_provider(settings, work_dir, sandbox), settings.agent_model,
                           Limits(settings.agent_max_turns, settings.agent_max_seconds, settings.agent_max_cost_usd),
                           provider_secrets(settings), book if book is not None and book.is_dir() else None)

@@ -71,5 +71,7 @@ class AgentSettings(CommonSettings):
         default=None, description="Clones and provider session files; unset: {data_dir}/agents/{agent}.")
     agent_check_attempts: int = Field(default=2, ge=1,
                                       description="Provider runs Dev-E may take to make the build and tests pass.")
-    agent_tool_install: str = Field(default="", description="Shell template installing one `tools` entry, e.g. "
-                                                            "`npm install -g {tool}`; empty: tools are not installed.")
+    agent_tool_install: str = Field(default="", description="Shell template installing one `tools` entry into the "
+                                                            "run's HOME (system folders are read-only in the "
+                                                            "workloads' sandbox), e.g. `npm install -g --prefix "
+                                                            "\"$HOME/.local\" {tool}`; empty: tools are not installed.")

@@ -7,6 +7,7 @@ import base64
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,32 @@ read-only, so they cannot plant config there either)."""
 
 class GitError(RuntimeError):
     """A git command failed; the message holds its output (with no token in it)."""
+
+
+def drop_nested_repositories(root: Path) -> None:
+    """Delete every `.git` inside the tree but the checkout's own, before git looks at the tree.
+
+    A workload may leave a repository of its own in the workspace (its config naming filters, an fsmonitor or a
+    pager); once added as a submodule, `git status` would run git inside it with that config. Its files are
+    committed as plain files instead.
+    """
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        if here == root:
+            dirs[:] = [d for d in dirs if d != ".git"]  # the checkout's own
+            continue
+        if ".git" in dirs:
+            dirs.remove(".git")
+            nested = here / ".git"
+            if nested.is_symlink():
+                nested.unlink()
+            else:
+                shutil.rmtree(nested)
+        elif ".git" in files:
+            (here / ".git").unlink()
+        else:
+            continue
+        log.warning("removed the nested repository at %s before committing", here.relative_to(root))
 
 
 def branch_name(number: int, title: str) -> str:
@@ -74,6 +101,7 @@ class Workspace:
 
     async def commit_all(self, message: str) -> str | None:
         """Commit every change; the new head SHA, or None when there was nothing to commit."""
+        drop_nested_repositories(self.path)
         await self.git("add", "--all")
         if not (await self.git("status", "--porcelain")).strip():
             return None
