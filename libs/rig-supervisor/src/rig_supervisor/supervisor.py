@@ -80,7 +80,8 @@ class Supervisor:
         argv = [part.replace("{agent}", agent).replace("{port}", port) for part in self.plan.agent_command]
         if argv and argv[0] == "python":
             argv[0] = sys.executable
-        return Child(agent, argv, self.plan.env | self.plan.agent_env.get(agent, {}), echo=self.plan.echo)
+        env = {k: v for k, v in self.plan.env.items() if k != "RIG_EDGE_SECRET"}  # an operator's, never an agent's
+        return Child(agent, argv, env | self.plan.agent_env.get(agent, {}), echo=self.plan.echo)
 
     async def start(self) -> None:
         """Start every service (the sandbox first when it stands in for GitHub), then the agent waker."""
