@@ -175,19 +175,31 @@ async def test_a_token_on_a_runtime_route_is_checked_as_ever_even_from_a_trusted
 EDGE_SECRET = "edge-secret-" + "e" * 40
 
 
-@pytest.mark.parametrize(("peer", "headers", "status"), [
-    ("10.9.0.5", {}, 200),                                                          # the runtime, directly
-    ("127.0.0.1", {"X-Forwarded-For": "10.9.0.5"}, 401),                            # forwarded: never read
-    ("127.0.0.1", {CLIENT_HEADER: attest(EDGE_SECRET, "10.9.0.5")}, 200),           # the edge vouches for it
-    ("127.0.0.1", {CLIENT_HEADER: attest(EDGE_SECRET, "127.0.0.1")}, 401),          # the edge saw an outsider
-    ("127.0.0.1", {CLIENT_HEADER: attest("x" * 40, "10.9.0.5")}, 401),              # signed by someone else
-    ("10.9.0.5", {CLIENT_HEADER: attest("x" * 40, "10.9.0.5")}, 401),               # a bad statement is no address
-    ("127.0.0.1", {CLIENT_HEADER: attest(EDGE_SECRET, "10.9.0.5", now=0)}, 401),    # replayed long after
+def statement(kind: str) -> dict[str, str]:
+    """Headers a caller sends, made when the test runs (a signed address is fresh for a minute only)."""
+    signed = {"edge": (EDGE_SECRET, "10.9.0.5", None), "edge saw an outsider": (EDGE_SECRET, "127.0.0.1", None),
+              "another key": ("x" * 40, "10.9.0.5", None), "replayed": (EDGE_SECRET, "10.9.0.5", 0.0)}
+    if kind == "forwarded-for":
+        return {"X-Forwarded-For": "10.9.0.5"}
+    if kind in signed:
+        secret, address, now = signed[kind]
+        return {CLIENT_HEADER: attest(secret, address, now)}
+    return {}
+
+
+@pytest.mark.parametrize(("peer", "kind", "status"), [
+    ("10.9.0.5", "none", 200),                      # the runtime, directly
+    ("127.0.0.1", "forwarded-for", 401),            # X-Forwarded-For is never read
+    ("127.0.0.1", "edge", 200),                     # the edge vouches for the runtime
+    ("127.0.0.1", "edge saw an outsider", 401),
+    ("127.0.0.1", "another key", 401),              # signed by someone else
+    ("10.9.0.5", "another key", 401),               # a bad statement is no address, not the peer's
+    ("127.0.0.1", "replayed", 401),                 # signed long ago
 ])
-async def test_a_forwarded_address_counts_only_when_the_edge_signed_it(peer, headers, status):
+async def test_a_forwarded_address_counts_only_when_the_edge_signed_it(peer, kind, status):
     transport = httpx.ASGITransport(app=runtime_app(["10.9.0.0/16"], EDGE_SECRET), client=(peer, 5000))
     async with httpx.AsyncClient(transport=transport, base_url="http://conductor") as http:
-        answer = await http.post("/api/merge", headers=headers)
+        answer = await http.post("/api/merge", headers=statement(kind))
     assert answer.status_code == status, answer.text
 
 

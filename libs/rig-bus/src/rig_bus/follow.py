@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 _MAX_SEQ = 2**64 - 1
 
+STOP_GRACE_S = 5.0
+"""How long stopping waits, beyond one blocking read, for the loop to end."""
+
 Reply = list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]
 
 
@@ -67,6 +70,7 @@ class StreamFollower:
         self._client: aioredis.Redis | None = None
         self._last = "0-0"
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def catch_up(self, client: aioredis.Redis) -> int:
         """Find the group's unhandled point and hand over everything from there to the end; return how many."""
@@ -82,12 +86,21 @@ class StreamFollower:
         self._task = asyncio.create_task(self._follow_forever(), name=f"follow {self.stream}")
 
     async def stop(self) -> None:
-        """Stop following."""
-        if self._task is not None:
+        """Stop following: the loop ends after its current read (at most `block_ms`).
+
+        It is asked to stop rather than cancelled, because cancelling a blocked XREAD of redis-py's pooled
+        connection can leave the task waiting on the connection's teardown for good.
+        """
+        if self._task is None:
+            return
+        self._stopping.set()
+        done, _ = await asyncio.wait([self._task], timeout=self._block_ms / 1000 + STOP_GRACE_S)
+        if not done:
+            log.warning("following %s did not stop within %.1fs; leaving it", self.stream, STOP_GRACE_S)
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        elif not self._task.cancelled() and (error := self._task.exception()) is not None:
+            log.warning("following %s had failed: %r", self.stream, error)
+        self._task = None
 
     async def _read(self, block_ms: int | None) -> int:
         if self._client is None:
@@ -108,7 +121,7 @@ class StreamFollower:
 
     async def _follow_forever(self) -> None:
         failing = False
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self._read(block_ms=self._block_ms)
                 if failing:
@@ -119,4 +132,5 @@ class StreamFollower:
                     log.warning("following %s: Valkey unreachable (%s); retrying every %.1fs from %s",
                                 self.stream, error, self._retry_s, self._last)
                 failing = True
-                await asyncio.sleep(self._retry_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._retry_s)
