@@ -86,7 +86,8 @@ class Supervisor:
         argv = [part.replace("{agent}", agent).replace("{port}", port) for part in self.plan.agent_command]
         if argv and argv[0] == "python":
             argv[0] = sys.executable
-        env = agent_env(agent, self.plan.env, self.plan.agent_env.get(agent, {}))  # its own credentials only, never the edge secret
+        # its own credentials only, never the edge secret
+        env = agent_env(agent, self.plan.env, self.plan.agent_env.get(agent, {}))
         return Child(agent, argv, env, echo=self.plan.echo)
 
     async def start(self) -> None:
