@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +26,9 @@ MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects a body may have; ours are a few levels deep, GitHub's about ten."""
 
 Model = TypeVar("Model", bound=BaseModel)
+
+REFUSED = Counter("rig_http_bodies_refused_total", "Requests answered 413: the body passed the route's limit",
+                  ["how"])
 
 
 class BodyTooLarge(Exception):  # noqa: N818 - a signal between our receive wrapper and the middleware
@@ -57,6 +61,7 @@ class BodyLimit:
         limit = limit_for(scope["path"], self.default, self.routes)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
+            REFUSED.labels("declared").inc()
             await _too_large(limit, send)
             return
         received, started, answered = 0, False, False
@@ -67,6 +72,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    REFUSED.labels("counted").inc()
                     if not started:  # answer now: the app may turn any error of its read into a 400 of its own
                         answered = True
                         await _too_large(limit, send)
