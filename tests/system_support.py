@@ -20,7 +20,7 @@ from rig_testing import waiting
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SERVICES = Path(__file__).parent / "services"
 TEST_SPECS = {
-    "tally": ServiceSpec("tally", 0, "rig_tally.app:create_app", ("/tally",)),
+    "tally": ServiceSpec("tally", 0, "rig_tally.app:create_app", ("/tally", "/api/admin/tally")),
     "producer": ServiceSpec("producer", 0, "rig_producer.app:create_app", ("/produce",)),
 }
 KEYS = generate_keypair()

@@ -66,7 +66,7 @@ def create_edge(state: EdgeState) -> FastAPI:
             return JSONResponse({"status": "unready", "failing": list(failing), "checks": checks}, status_code=503)
         return JSONResponse({"status": "ready", "checks": {"postgres": "ok"}})
 
-    @app.post("/services/{name}/admin/rebuild")
+    @app.post("/api/admin/{name}/rebuild")
     async def start(name: str, body: RebuildRequest,
                     authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         authorize(authorization)
@@ -83,7 +83,7 @@ def create_edge(state: EdgeState) -> FastAPI:
         state.to_replay = max(state.log_length - body.after, 0)
         return {"events": state.to_replay, "last_seq": state.log_length}
 
-    @app.get("/services/{name}/admin/rebuild")
+    @app.get("/api/admin/{name}/rebuild")
     async def progress(name: str, authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         authorize(authorization)
         state.calls.append(("poll", name, None))

@@ -36,11 +36,13 @@ def create_app() -> FastAPI:
         return StreamingResponse(events(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
     @app.get("/slow")
+    @app.get("/api/events/slow")
     async def slow(seconds: float = 3.0) -> dict[str, str]:
         await asyncio.sleep(seconds)
         return {"service": name}
 
     @app.get("/cookies")
+    @app.get("/api/agents/cookies")
     async def cookies() -> Response:
         response = JSONResponse({"service": name})
         response.set_cookie("a", "1")

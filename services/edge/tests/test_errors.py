@@ -45,7 +45,7 @@ async def test_service_hanging_up_is_502(client: httpx.AsyncClient) -> None:
 
 async def test_slow_service_is_504_after_the_timeout(client: httpx.AsyncClient) -> None:
     started = time.perf_counter()
-    response = await client.get("/services/ingest/slow", params={"seconds": 5})
+    response = await client.get("/api/events/slow", params={"seconds": 5})
     took = time.perf_counter() - started
 
     assert response.status_code == 504

@@ -42,11 +42,23 @@ async def test_services_prefix_is_stripped(client: httpx.AsyncClient) -> None:
     assert response.json() == {"service": "ingest", "path": "/healthz"}
 
 
-async def test_services_prefix_keeps_the_rest_of_the_path_as_written(client: httpx.AsyncClient) -> None:
-    response = await client.get("/services/dashboard/items/a%2Fb/c")
+async def test_the_path_passes_as_written(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/agents/a%2Fb/c")
 
-    assert response.json()["raw_path"] == "/items/a%2Fb/c"
+    assert response.json()["raw_path"] == "/api/agents/a%2Fb/c"
     assert response.json()["service"] == "dashboard"
+
+
+@pytest.mark.parametrize("path", ["/services/ingest/admin/rebuild", "/services/ingest/openapi.json",
+                                  "/services/ingest/api/events", "/services/ingest/healthz/../admin/rebuild",
+                                  "/services/ingest/healthz%2F..%2Fadmin", "/services/dashboard/cookies",
+                                  "/services/sandbox/_sandbox/apps"])
+async def test_under_services_only_health_readiness_and_metrics_pass(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+    posted = await client.post(path, content=b"{}")
+
+    assert (response.status_code, posted.status_code) == (404, 404)
+    assert "service" not in response.json(), "never reached an upstream"
 
 
 async def test_query_string_passes_exactly(client: httpx.AsyncClient) -> None:
@@ -81,7 +93,7 @@ async def test_chunked_request_body_is_streamed_on(client: httpx.AsyncClient) ->
 async def test_status_codes_and_response_headers_pass(client: httpx.AsyncClient) -> None:
     created = await client.post("/api/events?status=201", content=b"{}")
     missing = await client.get("/api/events/nothing?status=404")
-    cookies = await client.get("/services/dashboard/cookies")
+    cookies = await client.get("/api/agents/cookies")
 
     assert created.status_code == 201 and created.headers["x-upstream"] == "ingest"
     assert missing.status_code == 404 and missing.json()["service"] == "ingest", "the upstream's own 404 body"

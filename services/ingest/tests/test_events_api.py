@@ -135,7 +135,7 @@ async def test_a_body_over_the_limit_is_413(keys, database_url, redis_url, key_p
 
     from rig_ingest.app import create_app
     small = settings_with(keys, database_url, redis_url, key_prefix, schema_suffix, str(tmp_path),
-                          ingest_api_max_body_bytes=200)
+                          max_body_bytes=200)
     app = create_app(small)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://ingest") as http:

@@ -123,7 +123,7 @@ async def test_nul_characters_and_lone_surrogates_are_stored_not_500(client):
 
 
 async def test_oversized_body_is_413_by_length_and_by_count(client, settings):
-    limit = settings.ingest_max_body_bytes
+    limit = settings.body_limits["/webhooks/github"]
     big = b"{" + b" " * limit + b"}"
     response = await client.post("/webhooks/github", content=big, headers=headers(big, "ping"))
     assert response.status_code == 413

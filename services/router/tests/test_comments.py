@@ -1,9 +1,9 @@
 """Comments are posted after the commit that asked for them, once: a row left pending by a crash after posting
-finds the hidden marker on the issue and posts nothing more; entries the router cannot read are skipped."""
+finds the hidden marker on the issue and posts nothing more."""
 
 import asyncpg
 import httpx
-from router_support import Issue, comments, events_of, make_repo, open_issue, publish
+from router_support import comments, make_repo, open_issue
 
 from rig_testing.waiting import eventually
 
@@ -27,20 +27,6 @@ async def test_a_comment_posted_before_a_crash_is_not_posted_again(router, sandb
         await conn.close()
     [body] = await comments(conductor, repo, number)
     assert body.startswith("Something is wrong.") and "<!-- rig:router:approved:x:block -->" in body
-
-
-async def test_unreadable_entries_and_unknown_types_are_skipped_not_fatal(router, run_id):
-    await router.redis.xadd(router.names.events, {"event": "{not json"})
-    await router.redis.xadd(router.names.events, {"other": "field"})
-    await router.redis.xadd(router.names.events, {"event": '{"type": "SOMETHING_NEW", "id": "x"}'})
-    issue = Issue(f"acme/after-{run_id}", 3)
-    await publish(router.redis, router.names, issue.approved())
-    await eventually(lambda: events_of(router.redis, router.names, "ISSUE_ASSIGNED"), what="the next event routed")
-
-    async def nothing_pending() -> bool:
-        return (await router.redis.xpending(router.names.events, "router"))["pending"] == 0
-    await eventually(nothing_pending, what="every entry, the unreadable ones too, acknowledged")
-    assert await router.redis.xlen(router.names.dead) == 0
 
 
 async def test_our_marker_in_someone_elses_comment_does_not_suppress_ours(router, sandbox, run_id, conductor,

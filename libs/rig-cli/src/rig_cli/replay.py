@@ -2,11 +2,11 @@
 
 The protocol, all through the edge with the tool's admin token:
 
-1. `POST /services/{name}/admin/rebuild` `{"from_seq": SEQ or null}`: the service pauses live consumption (and,
+1. `POST /api/admin/{name}/rebuild` `{"from_seq": SEQ or null}`: the service pauses live consumption (and,
    without SEQ, resets its projection); answers `{"rebuild_id", "state": "rebuilding", "replay_stream"}`.
 2. `POST /api/replays` `{"service", "after": SEQ or 0, "rebuild_id"}`: the event store appends its log to the
    service's replay stream, then an end marker; answers `{"events": n, "last_seq": s}`.
-3. `GET /services/{name}/admin/rebuild` until `{"state": "live"}`, showing `replayed` against `n`.
+3. `GET /api/admin/{name}/rebuild` until `{"state": "live"}`, showing `replayed` against `n`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Rebuilt:
 
 async def start(edge: Edge, service: str, from_seq: int | None) -> str:
     """Step 1: put the service into rebuilding; return the rebuild id."""
-    answer = await edge.call("POST", f"/services/{service}/admin/rebuild", {"from_seq": from_seq})
+    answer = await edge.call("POST", f"/api/admin/{service}/rebuild", {"from_seq": from_seq})
     rebuild_id = answer.get("rebuild_id")
     if answer.get("state") != "rebuilding" or not isinstance(rebuild_id, str) or not rebuild_id:
         raise click.ClickException(f"{service} did not start a rebuild (answered {answer}): check it with "
@@ -60,7 +60,7 @@ async def wait_live(edge: Edge, service: str, events: int, timeout_s: float, pol
     deadline = asyncio.get_running_loop().time() + timeout_s
     replayed = 0
     while True:
-        answer = await edge.call("GET", f"/services/{service}/admin/rebuild")
+        answer = await edge.call("GET", f"/api/admin/{service}/rebuild")
         replayed = int(answer.get("replayed", replayed))
         progress.update(task, completed=min(replayed, events) if events else 0)
         state = answer.get("state")

@@ -34,7 +34,7 @@ class InboxProjection:
 
     async def __call__(self, deliveries: Sequence[Delivery]) -> None:
         """Handle one batch atomically; an error rolls back the projection and the inbox rows together."""
-        events = _unique([d.event for d in deliveries])
+        events = unique_events(deliveries)
         async with self._pool.acquire() as conn, conn.transaction():
             new_ids = await claim_new(conn, [e.id for e in events])
             fresh = [e for e in events if e.id in new_ids]
@@ -44,10 +44,18 @@ class InboxProjection:
                 await self._apply(conn, fresh)
 
 
-def _unique(events: Sequence[Event]) -> list[Event]:
+def unique_events(deliveries: Sequence[Delivery]) -> list[Event]:
+    """The batch's events, each id once.
+
+    Raises (ValueError) on an entry that holds no event this code can read (garbage, an unknown type, a `v` with
+    no upcaster): the batch then fails, is retried entry by entry, and the unreadable entry stays pending until
+    it is dead-lettered (`rig:dead`), where an operator retries it once a newer version of the consumer runs.
+    Every consumer of `rig:events` takes this one path, so no event is acknowledged unread.
+    """
     seen: set[str] = set()
     unique = []
-    for event in events:
+    for delivery in deliveries:
+        event = delivery.event
         if event.id not in seen:
             seen.add(event.id)
             unique.append(event)

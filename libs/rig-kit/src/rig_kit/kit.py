@@ -60,6 +60,24 @@ Job = Callable[["ServiceKit"], Coroutine[Any, Any, None]]
 """A background job run for the service's lifetime once it has started."""
 
 
+def refuse_embedded_servers(name: str, settings: CommonSettings) -> None:
+    """Outside development, refuse to start without the database and Valkey URLs (never start embedded ones).
+
+    An embedded PostgreSQL started by a production service would be an empty database of its own, quietly
+    accepting writes no other replica sees.
+    """
+    if settings.environment == "development":
+        return
+    missing = [variable for variable, value in (("RIG_DATABASE_URL", settings.database_url),
+                                                ("RIG_REDIS_URL", settings.redis_url)) if not value]
+    if missing:
+        raise ValueError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set, and "
+            f"with RIG_ENVIRONMENT={settings.environment} no embedded server is started in their place. Set "
+            f"{' and '.join(missing)} to your server's URL, or RIG_ENVIRONMENT=development for a local run "
+            f"(where {name} starts embedded servers under RIG_DATA_DIR)")
+
+
 class ServiceKit:
     """Everything a service needs at run time, started and stopped with its FastAPI app's lifespan."""
 
@@ -81,6 +99,7 @@ class ServiceKit:
         self._bus: Bus | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.rebuilder: Rebuilder | None = None
+        refuse_embedded_servers(name, settings)
         edge_secret = settings.edge_secret.get_secret_value() if settings.edge_secret else None
         self.authenticator = Authenticator(self._public_key(), self.revocations, settings.trusted_networks,
                                            edge_secret)

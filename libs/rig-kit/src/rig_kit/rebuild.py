@@ -72,7 +72,7 @@ class Rebuilder:
                          self.status.rebuild_id, self.status.replayed)
 
     def describe(self) -> dict[str, object]:
-        """What `GET /admin/rebuild` answers."""
+        """What `GET /api/admin/{service}/rebuild` answers."""
         return {"state": self.status.state, "rebuild_id": self.status.rebuild_id,
                 "replayed": self.status.replayed, "last_seq": self.status.last_seq}
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import warnings
 from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
+from uvicorn.importer import import_from_string
 
 from rig_service.topology import load
 
@@ -25,11 +28,23 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=os.environ.get("RIG_LOG_LEVEL", "INFO"),
                         format=f"%(asctime)s {args.name} %(levelname)s %(name)s: %(message)s")
     quiet_libraries()
+    factory = import_from_string(spec.app)
+    try:
+        app = factory()
+    except ValueError as error:  # settings refused (pydantic's ValidationError is one): say why in one message
+        print(f"{args.name} refuses to start: {_reason(error)}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from error
     # Proxy headers off: `request.client` is the TCP peer, never a caller's X-Forwarded-For (uvicorn believes it
     # from 127.0.0.1 by default, and on one machine an attacker is 127.0.0.1 too). Behind the edge, a service
     # learns the client from the edge's signed X-Rig-Client instead (rig_service.forwarding).
-    uvicorn.run(spec.app, factory=True, host=args.host, port=args.port or spec.port, log_level="warning",
-                access_log=False, lifespan="on", proxy_headers=False)
+    uvicorn.run(app, host=args.host, port=args.port or spec.port, log_level="warning", access_log=False,
+                lifespan="on", proxy_headers=False)
+
+
+def _reason(error: ValueError) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(str(problem["msg"]).removeprefix("Value error, ") for problem in error.errors())
+    return str(error)
 
 
 def quiet_libraries() -> None:

@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rig_service.trusted import check_trusted_networks
 
+GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024
+"""GitHub caps webhook payloads at 25 MB; anything larger did not come from GitHub."""
+
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "changeme", "secret", "password", "dev", "development"})
 """Values refused for a secret outside development."""
 
@@ -20,14 +23,18 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RIG_", extra="ignore", frozen=True)
 
     environment: Literal["development", "test", "production"] = Field(
-        default="development", description="Where this runs; outside development, placeholder secrets are refused."
+        default="development",
+        description="Where this runs; outside development, placeholder secrets are refused and a service with no "
+                    "database or Valkey URL refuses to start (it never starts embedded servers there)."
     )
     database_url: str | None = Field(
         default=None,
-        description="PostgreSQL URL. Unset: the embedded server under .rig/ is started and used.",
+        description="PostgreSQL URL. Unset: in development the embedded server under .rig/ is started and used; "
+                    "elsewhere a service refuses to start.",
     )
     redis_url: str | None = Field(
-        default=None, description="Valkey/Redis URL. Unset: the embedded Redis under .rig/ is started and used."
+        default=None, description="Valkey/Redis URL. Unset: in development the embedded Redis under .rig/ is started "
+                                  "and used; elsewhere a service refuses to start."
     )
     key_prefix: str = Field(default="", description="Prefix for every Valkey key, so installations can share a server.")
     schema_suffix: str = Field(default="", description="Suffix of every service's schema name (tests set one per run).")
@@ -35,6 +42,14 @@ class CommonSettings(BaseSettings):
     fault_point: str | None = Field(
         default=None, description="Tests only: the process exits (status 137) when it reaches this named point."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, gt=0,
+        description="Largest request body a route takes (413 above it, answered from Content-Length at once or as "
+                    "soon as a streamed body passes it), at the edge and in every service.")
+    body_limits: dict[str, int] = Field(
+        default_factory=lambda: {"/webhooks/github": GITHUB_MAX_PAYLOAD_BYTES},
+        description="Body limits per path prefix that differ from RIG_MAX_BODY_BYTES, a JSON object of bytes by "
+                    "prefix (longest prefix wins); by default GitHub's webhooks may carry GitHub's 25 MB.")
     token_public_key: str | None = Field(
         default=None, description="PEM Ed25519 public key that verifies access tokens."
     )

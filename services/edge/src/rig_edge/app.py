@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rig_edge.profile import ProcessProfile, profile_router
 from rig_edge.proxy import EdgeProxy, upstream_urls
 from rig_edge.settings import EdgeSettings
+from rig_service.bodies import BodyLimit
 from rig_service.health import health_router
 from rig_service.topology import SERVICE_PREFIX, default_path, load
 
@@ -72,4 +73,5 @@ def create_app() -> ASGIApp:
     own.include_router(health_router({"upstream_pool": proxy.ready}), prefix=OWN_PREFIX)
     if profile is not None:
         own.include_router(profile_router(profile), prefix=OWN_PREFIX)
-    return Edge(own, proxy)
+    # The services' own limit, applied in front of them too: an oversized body never crosses the edge.
+    return BodyLimit(Edge(own, proxy), settings.max_body_bytes, settings.body_limits)

@@ -38,6 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from rig_edge import metrics
+from rig_edge.exposure import Exposure
 from rig_edge.settings import EdgeSettings
 from rig_service.forwarding import CLIENT_HEADER, attest
 from rig_service.topology import SERVICE_PREFIX, ServiceSpec, Topology
@@ -167,6 +168,7 @@ class EdgeProxy:
         self.bases = {name: httpx.URL(url) for name, url in upstreams.items()}
         self.settings = settings
         self.source = source
+        self.exposure = Exposure.of(upstreams, settings.github_api_url)
         self.proxies: dict[str, BaseHttpProxy] = {}
         self._edge_secret = settings.edge_secret.get_secret_value() if settings.edge_secret else None
 
@@ -189,6 +191,8 @@ class EdgeProxy:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Forward one HTTP request to the service owning its path, or answer 404 when none does."""
         routed = self.topology.route(scope["path"])
+        if routed is not None and not self.exposure.allows(scope["path"], *routed):
+            routed = None  # answered exactly like a path nobody owns, so nothing tells what lies behind it
         if routed is None:
             metrics.REQUESTS.labels(metrics.UNROUTED, "404").inc()
             detail = f"no service owns {scope['path']} (see {self.source})"

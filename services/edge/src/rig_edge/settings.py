@@ -46,6 +46,11 @@ class EdgeSettings(CommonSettings):
         description="Seconds an idle connection is kept; below uvicorn's 5 s keep-alive, so a service never closes "
                     "a connection just as the edge reuses it.",
     )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="The GitHub API in use (the same RIG_GITHUB_API_URL the services read): the sandbox is routed "
+                    "through the edge (its /healthz, /readyz and /metrics only) only when this is its URL.",
+    )
     edge_profile: bool = Field(
         default=False,
         description="Benchmarks only: time each phase of every request and serve the sums at "

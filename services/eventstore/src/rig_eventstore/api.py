@@ -12,6 +12,7 @@ from rig_eventstore.replay import NotCaughtUpError, replay
 from rig_eventstore.settings import EventStoreSettings
 from rig_identity import Principal
 from rig_kit import ServiceKit
+from rig_service.bodies import json_body
 
 MAX_PAGE = 1000
 
@@ -28,7 +29,9 @@ def api_router(kit: ServiceKit, settings: EventStoreSettings) -> APIRouter:
     """The event store's public routes."""
     router = APIRouter(prefix="/api")
     Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
-    Admin = Annotated[Principal, Depends(kit.authenticator.require("admin"))]  # noqa: N806
+    admin = kit.authenticator.require("admin")
+    Admin = Annotated[Principal, Depends(admin)]  # noqa: N806
+    Replay = Annotated[ReplayRequest, json_body(ReplayRequest, after=admin)]  # noqa: N806
 
     @router.get("/log")
     async def log_page(_who: Reader, after: Annotated[int, Query(ge=0)] = 0,
@@ -40,7 +43,7 @@ def api_router(kit: ServiceKit, settings: EventStoreSettings) -> APIRouter:
                 "next_after": rows[-1]["seq"] if rows else after}
 
     @router.post("/replays")
-    async def start_replay(request: ReplayRequest, _who: Admin) -> dict[str, int]:
+    async def start_replay(_who: Admin, request: Replay) -> dict[str, int]:
         try:
             count, last = await replay(kit, request.service, request.after, request.rebuild_id,
                                        settings.replay_catch_up_s)

@@ -18,6 +18,7 @@ from rig_identity import Principal
 from rig_identity.revocation import record as record_revocation
 from rig_ingest.webhook import SOURCE
 from rig_kit import ServiceKit
+from rig_service.bodies import json_body
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,12 @@ def revocation_event(revocation: Revocation, by: str) -> TokenRevokedEvent:
 def admin_router(kit: ServiceKit) -> APIRouter:
     """`POST /api/admin/tokens/revoke` and `GET /api/admin/tokens/revoked`."""
     router = APIRouter(prefix="/api/admin/tokens", tags=["admin"])
-    Admin = Annotated[Principal, Depends(kit.authenticator.require("admin"))]  # noqa: N806
+    admin = kit.authenticator.require("admin")
+    Admin = Annotated[Principal, Depends(admin)]  # noqa: N806
+    RevocationBody = Annotated[Revocation, json_body(Revocation, after=admin)]  # noqa: N806
 
     @router.post("/revoke")
-    async def revoke(revocation: Revocation, who: Admin) -> dict[str, Any]:
+    async def revoke(who: Admin, revocation: RevocationBody) -> dict[str, Any]:
         """Revoke a token: TOKEN_REVOKED through the outbox, refused here at once; a repeat answers the first."""
         event = revocation_event(revocation, who.subject)
         async with kit.pool.acquire() as conn, conn.transaction():

@@ -17,6 +17,7 @@ from rig_ingest.settings import IngestSettings
 from rig_ingest.signature import verify
 from rig_ingest.webhook import NOTHING, Delivery, Known, Translation
 from rig_kit import ServiceKit
+from rig_service.bodies import json_value
 
 log = logging.getLogger(__name__)
 
@@ -33,29 +34,17 @@ def refuse(status: int, detail: str) -> HTTPException:
     return HTTPException(status, detail)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to exceed `limit` (header, then counted)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise refuse(413, f"body over {limit} bytes (GitHub's webhook limit)")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise refuse(413, f"body over {limit} bytes (GitHub's webhook limit)")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def parse(body: bytes, content_type: str) -> dict[str, Any]:
     """The JSON object of a delivery (JSON body, or form-encoded `payload=`), refused with 400 otherwise."""
     try:
         if content_type.startswith("application/x-www-form-urlencoded"):
             body = parse_qs(body.decode(), strict_parsing=True)["payload"][0].encode()
-        payload = json.loads(body)
-    except (ValueError, KeyError, IndexError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+    except (ValueError, KeyError, IndexError) as error:  # UnicodeDecodeError is a ValueError
         raise refuse(400, f"the body is not a JSON webhook payload: {type(error).__name__}") from error
+    try:
+        payload = json_value(body)
+    except HTTPException as error:
+        raise refuse(400, f"the body is not a JSON webhook payload: {error.detail}") from error
     if not isinstance(payload, dict):
         raise refuse(400, "the body is JSON but not an object")
     return payload
@@ -107,7 +96,9 @@ def webhook_router(kit: ServiceKit, settings: IngestSettings) -> APIRouter:
     @router.post("/webhooks/github")
     async def github_webhook(request: Request) -> dict[str, Any]:
         """Accept one signed delivery: stored with its events before the 200, once per guid."""
-        body = await read_body(request, settings.ingest_max_body_bytes)
+        # The size limit (RIG_BODY_LIMITS, 25 MB here, in front of every route) is this route's first guard: the
+        # signature needs the whole body, so it is read before anything else is known about the caller.
+        body = await request.body()
         if not verify(body, request.headers.get("x-hub-signature-256"), secrets):
             raise refuse(401, "X-Hub-Signature-256 is missing or does not match a configured webhook secret")
         guid = request.headers.get("x-github-delivery", "").strip()

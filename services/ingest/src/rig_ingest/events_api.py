@@ -82,15 +82,15 @@ def reported_key(source: str, key: str) -> str:
     return f"reported:{source}:{key}"
 
 
-def events_router(kit: ServiceKit, gate: Gate, runtime: RuntimeCalls, max_body_bytes: int) -> APIRouter:
+def events_router(kit: ServiceKit, gate: Gate, runtime: RuntimeCalls) -> APIRouter:
     """`POST /api/events`, both forms."""
     router = APIRouter(tags=["events"])
 
     @router.post("/api/events", status_code=202)
     async def post_event(request: Request) -> dict[str, Any]:
         """Store one reported event through the outbox; answers its id (the first one's, for a repeat)."""
-        gate.screen(request)
-        body = json_object(await read_json(request, max_body_bytes), "an event")
+        await gate.admit(request, EVENTS_SCOPE)
+        body = json_object(await read_json(request), "an event")
         if RUNTIME_MARK in body:
             return await runtime.event(request, body)
         principal = await gate.token_holder(request, EVENTS_SCOPE)
@@ -105,6 +105,5 @@ def events_router(kit: ServiceKit, gate: Gate, runtime: RuntimeCalls, max_body_b
 def reporting_routers(kit: ServiceKit, settings: IngestSettings) -> list[APIRouter]:
     """Every route of agents and people: our events, the public runtime's calls, the token admin API."""
     gate = Gate(kit.authenticator)
-    limit = settings.ingest_api_max_body_bytes
-    runtime = RuntimeCalls(kit, gate, limit)
-    return [events_router(kit, gate, runtime, limit), runtime_router(runtime), admin_router(kit)]
+    runtime = RuntimeCalls(kit, gate)
+    return [events_router(kit, gate, runtime), runtime_router(runtime), admin_router(kit)]

@@ -1,4 +1,4 @@
-"""What every call from agents and people shares: a bounded JSON body, clear 4xx answers, storing an event once.
+"""What calls from agents and people share: a JSON body read after the caller, clear 4xx answers, store once.
 
 An event is written to the outbox in the transaction that records it, so a 2xx means it will be published. An
 event with an identity of its own (a client-given id or key, or a natural key) is recorded in `reported_events`
@@ -7,7 +7,6 @@ first: a retried post then returns the first event's id instead of making a seco
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from rig_contracts import Envelope
 from rig_db import outbox
 from rig_ingest.reporting import Refused
 from rig_kit import ServiceKit
+from rig_service.bodies import json_value
 
 POSTED = Counter("rig_ingest_posted_total", "Calls from agents and people answered, by route and outcome",
                  ["route", "outcome"])
@@ -44,20 +44,13 @@ class Stored:
     duplicate: bool
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """The request's JSON body; 413 above `limit` bytes, 400 when it is not JSON."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"body over {limit} bytes (RIG_INGEST_API_MAX_BODY_BYTES)")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(413, f"body over {limit} bytes (RIG_INGEST_API_MAX_BODY_BYTES)")
-    try:
-        return json.loads(body)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise HTTPException(400, f"the body is not JSON ({type(error).__name__}): send application/json") from error
+async def read_json(request: Request) -> Any:
+    """The request's JSON body (400 when it is not JSON), read once the caller was admitted (`Gate.admit`).
+
+    Its size is bounded before this reads it: the body limit in front of every route answers 413 past
+    RIG_MAX_BODY_BYTES.
+    """
+    return json_value(await request.body())
 
 
 def json_object(body: Any, what: str) -> dict[str, Any]:

@@ -66,15 +66,14 @@ def run_of(row: asyncpg.Record) -> m.Run:
 class RuntimeCalls:
     """The runtime's routes over one kit: who may speak (`gate`), where events and lines go."""
 
-    def __init__(self, kit: ServiceKit, gate: Gate, max_body_bytes: int) -> None:
+    def __init__(self, kit: ServiceKit, gate: Gate) -> None:
         self._kit = kit
         self._gate = gate
-        self._limit = max_body_bytes
 
     async def open_run(self, request: Request) -> dict[str, Any]:
         """`POST /api/execution-logs`: open a run, RUN_STARTED (and a RUN_STEP per step already listed)."""
-        self._gate.screen(request)
-        body = parsed(m.RunOpening, await read_json(request, self._limit))
+        await self._gate.admit(request, RUNS_SCOPE)
+        body = parsed(m.RunOpening, await read_json(request))
         allowed(await self._gate.speaker(request, RUNS_SCOPE, body.agent_id), "RUN_STARTED")
         run_id = str(uuid.uuid4())
         async with self._kit.pool.acquire() as conn, conn.transaction():
@@ -88,7 +87,7 @@ class RuntimeCalls:
 
     async def run(self, request: Request, run_id: str) -> m.Run:
         """The run `run_id` names, once the caller may speak as its agent; 404 for a run nobody opened here."""
-        self._gate.screen(request)
+        await self._gate.admit(request, RUNS_SCOPE)
         try:
             key = uuid.UUID(run_id)
         except ValueError as error:
@@ -102,9 +101,8 @@ class RuntimeCalls:
 
     async def add_step(self, request: Request, run_id: str) -> dict[str, Any]:
         """`POST /api/execution-logs/{id}/steps`: RUN_STEP."""
-        body = await read_json(request, self._limit)
         run = await self.run(request, run_id)
-        step = parsed(m.RuntimeStep, body)
+        step = parsed(m.RuntimeStep, await read_json(request))
         async with self._kit.pool.acquire() as conn, conn.transaction():
             mapped = m.run_step(run, step, await conn.fetchval(_NEXT_STEP, run.run_id))
             (stored,) = await store(conn, self._kit, [(mapped.event, mapped.once)])
@@ -113,9 +111,8 @@ class RuntimeCalls:
 
     async def complete(self, request: Request, run_id: str) -> dict[str, Any]:
         """`POST /api/execution-logs/{id}/complete`: RUN_FINISHED, once per run (a repeat answers the first)."""
-        body = await read_json(request, self._limit)
         run = await self.run(request, run_id)
-        mapped = m.run_finished(run, parsed(m.RunCompletion, body), datetime.now(UTC))
+        mapped = m.run_finished(run, parsed(m.RunCompletion, await read_json(request)), datetime.now(UTC))
         async with self._kit.pool.acquire() as conn, conn.transaction():
             (stored,) = await store(conn, self._kit, [(mapped.event, mapped.once)])
             await conn.execute(_FINISH, uuid.UUID(run.run_id))
@@ -124,18 +121,17 @@ class RuntimeCalls:
 
     async def run_lines(self, request: Request, run_id: str) -> dict[str, Any]:
         """`POST /api/execution-logs/{id}/logs`: the lines onto `runlogs` and `logs:{agent}`."""
-        body = await read_json(request, self._limit)
         run = await self.run(request, run_id)
         try:
-            lines = _LINES.validate_python(body)
+            lines = _LINES.validate_python(await read_json(request))
         except ValidationError as error:
             raise invalid(error) from error
         return await self._send(run.agent, m.run_log_entries(run, lines), "execution-logs/logs")
 
     async def agent_lines(self, request: Request) -> dict[str, Any]:
         """`POST /api/agent-logs`: the lines onto `runlogs` and `logs:{agentId}`."""
-        self._gate.screen(request)
-        body = parsed(m.AgentLogs, await read_json(request, self._limit))
+        await self._gate.admit(request, EVENTS_SCOPE)
+        body = parsed(m.AgentLogs, await read_json(request))
         await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
         return await self._send(body.agent_id, m.agent_log_entries(body), "agent-logs")
 

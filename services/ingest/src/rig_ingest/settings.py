@@ -8,21 +8,14 @@ from pydantic import Field, SecretStr, model_validator
 
 from rig_service.settings import PLACEHOLDER_SECRETS, CommonSettings
 
-GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024
-"""GitHub caps webhook payloads at 25 MB; anything larger did not come from GitHub."""
-
 
 class IngestSettings(CommonSettings):
     """The ingest service's settings (`RIG_INGEST_…`)."""
 
-    ingest_api_max_body_bytes: int = Field(default=1024 * 1024, gt=0,
-                                           description="Largest body of a call from agents and people (413 above).")
     ingest_webhook_secrets: list[SecretStr] = Field(
         default_factory=list,
         description="Webhook secrets, a JSON list; a delivery signed with any of them is accepted, so a secret "
                     "can be rotated by adding the new one, switching GitHub over, then removing the old one.")
-    ingest_max_body_bytes: int = Field(default=GITHUB_MAX_PAYLOAD_BYTES, gt=0,
-                                       description="Largest webhook body accepted (413 above it).")
     ingest_approval_label: str = Field(default="agent-ready", min_length=1,
                                        description="The issue label that approves an issue for the agents.")
     ingest_sweep_enabled: bool = Field(

@@ -59,6 +59,14 @@ class Gate:
         raise HTTPException(403, f"token of {principal.subject} may not speak as agent:{agent}: a subject posts "
                                  "only as itself")
 
+    async def admit(self, request: Request, scope: str) -> None:
+        """Refuse (401/403) a caller with no valid credentials for `scope` before its body is read.
+
+        A token, when sent, must be valid and grant `scope`; a call without one must come from a trusted network.
+        """
+        if await self.principal(request, scope) is None:
+            self.screen(request)
+
     def screen(self, request: Request) -> None:
         """Refuse (401) a token-less call from outside the trusted networks before looking at its body."""
         if "authorization" in request.headers or self._authenticator.trusted_host(request) is not None:

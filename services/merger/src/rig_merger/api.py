@@ -14,6 +14,7 @@ from rig_identity import Principal
 from rig_kit import ServiceKit
 from rig_merger import projection as db
 from rig_merger.handlers import SOURCE
+from rig_service.bodies import json_body
 
 AFTER_RECORD = "merger.after_record"
 """Fault point: the request and its MERGE_REQUESTED are committed, the caller has no answer yet."""
@@ -59,11 +60,13 @@ def api_router(kit: ServiceKit) -> APIRouter:
     """The merger's public routes."""
     router = APIRouter(prefix="/api/merge")
     # Also the public agent runtime's call (DESIGN.md section 9): token-less from a trusted network.
-    Requester = Annotated[Principal, Depends(kit.authenticator.require_runtime("merge:request"))]  # noqa: N806
+    requester = kit.authenticator.require_runtime("merge:request")
+    Requester = Annotated[Principal, Depends(requester)]  # noqa: N806
+    Ask = Annotated[MergeAsk, json_body(MergeAsk, after=requester)]  # noqa: N806
     Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
 
     @router.post("", status_code=202)
-    async def request_merge(ask: MergeAsk, who: Requester) -> JSONResponse:
+    async def request_merge(who: Requester, ask: Ask) -> JSONResponse:
         """Record the request and its MERGE_REQUESTED in one transaction; asking again changes nothing."""
         async with kit.pool.acquire() as conn, conn.transaction():
             pull = await db.pull(conn, ask.repo, ask.pr_number)

@@ -16,6 +16,7 @@ from rig_kit import ServiceKit
 from rig_router import assignments, projection
 from rig_router.emit import PULL_AGENTS
 from rig_router.settings import RouterSettings
+from rig_service.bodies import json_body
 
 NAME = r"^[A-Za-z0-9_.-]{1,100}$"
 REPO = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
@@ -40,7 +41,9 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
     Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
     # The public agent runtime's calls (DESIGN.md section 9): token-less from a trusted network too.
     Puller = Annotated[Principal, Depends(kit.authenticator.require_runtime("assignments:pull"))]  # noqa: N806
-    Writer = Annotated[Principal, Depends(kit.authenticator.require_runtime("events:write"))]  # noqa: N806
+    writer = kit.authenticator.require_runtime("events:write")
+    Writer = Annotated[Principal, Depends(writer)]  # noqa: N806
+    LearningBody = Annotated[Learning, json_body(Learning, after=writer)]  # noqa: N806
     Learner = Annotated[Principal, Depends(kit.authenticator.require_runtime("read"))]  # noqa: N806
     lease = timedelta(seconds=settings.router_lease_s)
 
@@ -97,7 +100,7 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
                                              "updatedAt": r["updated_at"].isoformat()} for r in rows]}
 
     @router.post("/repo-learnings", status_code=201)
-    async def learn(body: Learning, who: Writer) -> dict[str, str]:
+    async def learn(who: Writer, body: LearningBody) -> dict[str, str]:
         if not who.may_speak_as(_agent_subject(body.agentId)):
             raise HTTPException(403, f"{who.subject} may not write learnings as agent {body.agentId}")
         async with kit.pool.acquire() as conn:

@@ -35,7 +35,7 @@ from rig_contracts.catalogue import (
 )
 from rig_contracts.reviewers import Reviewers
 from rig_db import outbox
-from rig_db.inbox import claim_new
+from rig_db.inbox import claim_new, unique_events
 from rig_kit import ServiceKit
 from rig_router import assignments, projection
 from rig_router.comments import CommentPoster, insert_comments
@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 EVENTS = Counter("rig_router_events_total", "Events the router handled, by what they did", ["type", "outcome"])
 ANOMALIES = Counter("rig_router_anomalies_total", "Unexpected or out-of-order events, recorded", ["type"])
 DUPLICATES = Counter("rig_router_duplicates_total", "Events whose key was already acted on", ["type"])
-UNREADABLE = Counter("rig_router_unreadable_total", "Entries that hold no event the router can read")
 DECISIONS = Counter("rig_router_decisions_total", "Decisions made", ["kind"])
 
 PROGRESS = (WorkStartedEvent, AgentHeartbeatEvent, RunStartedEvent, RunStepEvent, RunFinishedEvent)
@@ -94,9 +93,7 @@ class Router:
 
     async def __call__(self, deliveries: Sequence[Delivery]) -> None:
         """Handle one batch atomically (see the module docstring)."""
-        events = _readable(deliveries)
-        if not events:
-            return
+        events = unique_events(deliveries)  # an unreadable entry fails the batch and ends in rig:dead
         readings = await self._read_policies(events)
         batch = Batch()
         async with self._kit.pool.acquire() as conn, conn.transaction():
@@ -232,23 +229,6 @@ async def _spent_repos(conn: asyncpg.Connection, events: Sequence[Event]) -> set
     rows = await conn.fetch("SELECT repo FROM repo_budgets WHERE repo = ANY($1::text[]) "
                             "AND day = (now() AT TIME ZONE 'UTC')::date", repos)
     return {r["repo"] for r in rows}
-
-
-def _readable(deliveries: Sequence[Delivery]) -> list[Event]:
-    """The batch's events, each id once; an entry that holds no readable event is counted and skipped."""
-    events: list[Event] = []
-    seen: set[str] = set()
-    for delivery in deliveries:
-        try:
-            event = delivery.event
-        except ValueError as error:  # pydantic's ValidationError and UnknownEventType are ValueErrors
-            UNREADABLE.inc()
-            log.warning("skipped entry %s of %s: %s", delivery.entry_id, delivery.stream, error)
-            continue
-        if event.id not in seen:
-            seen.add(event.id)
-            events.append(event)
-    return events
 
 
 def _details(event: IssueApprovedEvent, reading: ConfigReading) -> dict[str, object]:

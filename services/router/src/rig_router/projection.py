@@ -69,8 +69,22 @@ async def load(conn: asyncpg.Connection, subject: str) -> ItemRow | None:
                    json.loads(row["details"]))
 
 
+_LOCK_SUBJECTS = """
+SELECT count(pg_advisory_xact_lock(hashtext(current_schema()), key)) FROM (
+    SELECT DISTINCT hashtext(subject) AS key FROM unnest($1::text[]) AS subject ORDER BY key) AS keys
+"""
+"""Lock each subject for the transaction, in key order (two batches never wait on each other in a cycle)."""
+
+
 async def load_many(conn: asyncpg.Connection, subjects: Sequence[str]) -> dict[str, ItemRow]:
-    """The items of `subjects` that exist, locked for this transaction (in one round trip, in a fixed order)."""
+    """The items of `subjects` that exist, locked for this transaction (in one round trip, in a fixed order).
+
+    A row lock cannot hold an item that does not exist yet: two router replicas could both see no item, both
+    create it, and the last write would win (with two first assignments). So each subject is first locked
+    with a transaction-level advisory lock (namespaced by the schema), taken before the rows are read: the
+    second replica waits, then reads the item the first one committed.
+    """
+    await conn.fetchval(_LOCK_SUBJECTS, list(subjects))
     rows = await conn.fetch("SELECT subject, item::text, policy::text, details::text FROM work_items "
                             "WHERE subject = ANY($1::text[]) ORDER BY subject FOR UPDATE", list(subjects))
     return {r["subject"]: ItemRow(item_from_json(json.loads(r["item"])), policy_from_json(json.loads(r["policy"])),
