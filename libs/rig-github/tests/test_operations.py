@@ -249,7 +249,7 @@ async def test_our_marker_in_someone_elses_comment_does_not_stop_our_comment(git
 
 async def test_the_bot_login_setting_is_used_as_the_author_of_our_comments(github, make_settings, repo):
     number = await github.open_issue(repo)
-    async with GitHubClient(make_settings(github_conductor_bot_login="someone-else[bot]"), Role.CONDUCTOR) as other:
+    async with GitHubClient(make_settings(github_conductor_login="someone-else[bot]"), Role.CONDUCTOR) as other:
         first = await other.comment_once(repo, number, "plan", "On it")
         again = await other.comment_once(repo, number, "plan", "On it")
     # Our real comments are by rig-conductor[bot], so a client told another login finds none of its own.

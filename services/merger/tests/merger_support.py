@@ -34,8 +34,7 @@ def github_settings(url: str, apps: list[dict[str, Any]]) -> GitHubSettings:
         role = app["role"]
         values |= {f"github_{role}_app_id": app["id"], f"github_{role}_installation_id": app["installation_id"],
                    f"github_{role}_private_key_file": Path(app["key_path"])}
-        if role == "review":
-            values["github_review_login"] = app["bot_login"]
+        values[f"github_{role}_login"] = app["bot_login"]
     return GitHubSettings(github_api_url=url, github_seconds_between_requests=0, github_seconds_between_writes=0,
                           github_retry_backoff_factor=0.05, github_retry_max_wait=2, **values)
 

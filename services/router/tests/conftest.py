@@ -14,7 +14,7 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from router_support import DEV_BOT, KEYS, github_settings, token
+from router_support import KEYS, github_settings, token
 
 from rig_contracts import Names
 from rig_db.pool import schema_name
@@ -46,8 +46,7 @@ async def conductor(github) -> AsyncIterator[GitHubClient]:
 def settings(database_url, redis_url, key_prefix, schema_suffix, tmp_path) -> RouterSettings:
     return RouterSettings(environment="test", database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
                           schema_suffix=schema_suffix, data_dir=str(tmp_path), token_public_key=KEYS[1],
-                          router_maintainers=["alice", "bob"], router_comment_retry_s=0.5,
-                          router_dev_app_login=DEV_BOT)
+                          router_maintainers=["alice", "bob"], router_comment_retry_s=0.5)
 
 
 @dataclass

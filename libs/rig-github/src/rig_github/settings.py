@@ -57,7 +57,7 @@ class GitHubSettings(BaseSettings):
     github_conductor_private_key_file: Path | None = Field(
         default=None, description="File holding the PEM private key of the conductor's App."
     )
-    github_conductor_bot_login: str | None = Field(
+    github_conductor_login: str | None = Field(
         default=None,
         description="Login of the conductor App's bot user (`<app-slug>[bot]`): only its comments' hidden markers "
                     "count as comments already posted. Unset: read once from GitHub (`GET /app`).")
@@ -112,6 +112,10 @@ class GitHubSettings(BaseSettings):
         description="An installation token is replaced this many seconds before it expires (at most half its life).",
     )
     github_user_agent: str = Field(default="rig-conductor", description="User-Agent sent to GitHub.")
+    github_dev_login: str = Field(
+        default="", description="The dev agents' GitHub login (their App's bot, e.g. `rig-dev[bot]`): the PRs it "
+        "opens from the base repository are the ones the router adopts, reviews and merges. Unset: only "
+        "RIG_ROUTER_PR_AUTHORS' PRs are adopted.")
     github_review_login: str = Field(
         default="", description="review-e's GitHub login (its App's bot, e.g. `rig-review[bot]`, or the PAT's user): "
         "the only bot whose approval or requested changes count, in the router and the merger. Unset: none does.")
@@ -139,8 +143,8 @@ class GitHubSettings(BaseSettings):
         return [role for role in Role if self.app(role) is not None or self.token(role) is not None]
 
     def bot_login(self, role: Role) -> str | None:
-        """The configured login of a role's bot user (only the conductor's is a setting), None when unset."""
-        return self.github_conductor_bot_login if role is Role.CONDUCTOR else None
+        """The configured login a role acts as on GitHub (`RIG_GITHUB_{ROLE}_LOGIN`), None when unset."""
+        return getattr(self, f"github_{role}_login") or None
 
     def token(self, role: Role) -> SecretStr | None:
         """The personal access token of a role (only review-e may have one), when its App is not configured."""

@@ -63,18 +63,14 @@ async def sandbox_credentials(sandbox_url: str) -> dict[str, str]:
 def sandbox_env(sandbox_url: str, apps: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """RIG_GITHUB_* for the sandbox's Apps as `GET /_sandbox/apps` lists them (no throttle: it is local).
 
-    With them the dev App's bot login, whose PRs the router adopts (RIG_ROUTER_DEV_APP_LOGIN).
+    With them each App's bot login (RIG_GITHUB_{ROLE}_LOGIN): whose comments, PRs and reviews are ours.
     """
     env = {"RIG_GITHUB_API_URL": sandbox_url, "RIG_GITHUB_SECONDS_BETWEEN_REQUESTS": "0",
            "RIG_GITHUB_SECONDS_BETWEEN_WRITES": "0"}
     for app in apps:
         prefix = f"RIG_GITHUB_{app['role'].upper()}"
         env |= {f"{prefix}_APP_ID": str(app["id"]), f"{prefix}_INSTALLATION_ID": str(app["installation_id"]),
-                f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"]), f"{prefix}_BOT_LOGIN": str(app["bot_login"])}
-        if app["role"] == "dev" and app.get("bot_login"):  # the router adopts the PRs of this bot only
-            env["RIG_ROUTER_DEV_APP_LOGIN"] = str(app["bot_login"])
-        if app["role"] == "review" and app.get("bot_login"):
-            env["RIG_GITHUB_REVIEW_LOGIN"] = str(app["bot_login"])  # review-e's reviews are the ones that count
+                f"{prefix}_PRIVATE_KEY_FILE": str(app["key_path"]), f"{prefix}_LOGIN": str(app["bot_login"])}
     return env
 
 

@@ -37,12 +37,12 @@ def conductor(github_settings: GitHubSettings) -> GitHubClient | None:
     return GitHubClient(github_settings, Role.CONDUCTOR)
 
 
-def pr_authors(settings: RouterSettings) -> list[str]:
+def pr_authors(settings: RouterSettings, github_settings: GitHubSettings) -> list[str]:
     """Whose PRs items adopt: the dev App's bot and the trusted people (a warning when there is no dev App)."""
-    if not settings.router_dev_app_login:
-        log.warning("RIG_ROUTER_DEV_APP_LOGIN is not set: PRs the dev agents open are not adopted (they are recorded "
+    if not github_settings.github_dev_login:
+        log.warning("RIG_GITHUB_DEV_LOGIN is not set: PRs the dev agents open are not adopted (they are recorded "
                     "as anomalies, never reviewed); set it to the dev App's bot login, `<app slug>[bot]`")
-    return [login for login in (settings.router_dev_app_login, *settings.router_pr_authors) if login]
+    return [login for login in (github_settings.github_dev_login, *settings.router_pr_authors) if login]
 
 
 def create_app(settings: RouterSettings | None = None, github_settings: GitHubSettings | None = None) -> FastAPI:
@@ -60,7 +60,7 @@ def create_app(settings: RouterSettings | None = None, github_settings: GitHubSe
     def router(kit: ServiceKit) -> BatchHandler:
         emitter = Emitter(kit.names, settings.router_maintainers, settings.router_config_path)
         return Router(kit, source, emitter, poster, Limits(settings.router_pool_limits, settings.router_repo_limit),
-                      pr_authors(settings), reviewers)
+                      pr_authors(settings, github_settings), reviewers)
 
     async def post_comments(kit: ServiceKit) -> None:
         await poster.run(kit.pool, kit.faults)

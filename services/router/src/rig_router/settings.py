@@ -15,10 +15,6 @@ class RouterSettings(CommonSettings):
     router_maintainers: list[str] = Field(
         default_factory=list,
         description="GitHub logins mentioned in the comment when an item escalates to people, a JSON list.")
-    router_dev_app_login: str = Field(
-        default="", description="The dev App's bot login (`<app slug>[bot]`): the PRs it opens from the base "
-                                "repository are the ones the router adopts, reviews and merges. `make run` sets "
-                                "it for the sandbox; empty: only RIG_ROUTER_PR_AUTHORS' PRs are adopted.")
     router_pr_authors: list[str] = Field(
         default_factory=list,
         description="People whose PRs (from the base repository, never a fork) an item adopts besides the dev "
