@@ -285,3 +285,11 @@ async def outsider_review(sandbox: Sandbox, repo: str, number: int, sha: str, ev
                                    json={"event": event, "body": body, "commit_id": sha})
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
+
+
+@contextlib.asynccontextmanager
+async def sandbox_with_app(data_dir: Path) -> AsyncIterator[Sandbox]:
+    """A sandbox process holding `acme/app` with one README: what a lone agent under test works on."""
+    async with sandbox_process(data_dir) as started:
+        await started.post("/repos", {"owner": "acme", "name": "app", "files": {"README.md": "# app\n"}})
+        yield started

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_sandbox_support import Sandbox, sandbox_process
+from github_sandbox_support import Sandbox, sandbox_with_app
 from loop_support import Servers, conductor_with_agents, label
 from system_support import KEYS, ROOT, admin_token, build, eventually, get_json
 
@@ -89,8 +89,7 @@ async def system(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
 
 @pytest.fixture
 async def sandbox(tmp_path):
-    async with sandbox_process(tmp_path / "sandbox") as started:
-        await started.post("/repos", {"owner": "acme", "name": "app", "files": {"README.md": "# app\n"}})
+    async with sandbox_with_app(tmp_path / "sandbox") as started:
         yield started
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
 import pytest
-from github_sandbox_support import Sandbox, sandbox_process
+from github_sandbox_support import Sandbox, sandbox_with_app
 from system_support import KEYS, ROOT, build, eventually
 
 from rig_contracts import Names
@@ -42,8 +42,7 @@ async def ingest(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
 
 @pytest.fixture
 async def sandbox(tmp_path):
-    async with sandbox_process(tmp_path / "sandbox") as started:
-        await started.post("/repos", {"owner": "acme", "name": "app", "files": {"README.md": "# app\n"}})
+    async with sandbox_with_app(tmp_path / "sandbox") as started:
         yield started
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_sandbox_support import Sandbox, sandbox_process
+from github_sandbox_support import Sandbox, sandbox_with_app
 from system_support import KEYS, ROOT, build, eventually
 
 from rig_contracts import Names, event_from_json
@@ -47,8 +47,7 @@ async def system(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
 
 @pytest.fixture
 async def sandbox(tmp_path):
-    async with sandbox_process(tmp_path / "sandbox") as started:
-        await started.post("/repos", {"owner": "acme", "name": "app", "files": {"README.md": "# app\n"}})
+    async with sandbox_with_app(tmp_path / "sandbox") as started:
         yield started
 
 
