@@ -27,7 +27,8 @@ AGENTS = ("dev-e-node", "review-e")
 
 
 def names_of(env: Mapping[str, str], prefix: str) -> set[str]:
-    return {name for name in env if name.startswith(prefix)}
+    """The credential settings under `prefix`: a role's bot login is public (every service may match on it)."""
+    return {name for name in env if name.startswith(prefix) and not name.endswith("_LOGIN")}
 
 
 def test_every_process_of_make_run_holds_only_its_own_credentials(
