@@ -1,0 +1,91 @@
+"""HTTP, read only (a token with `read` scope): runs, one run whole, cost roll-ups.
+
+`GET /api/runs` lists runs newest first (filters, cursor pages); `GET /api/runs/{id}` gives a run with its steps;
+`GET /api/costs?group_by=…` sums cost and tokens per agent, issue, repository, model, step or day, in SQL;
+`GET /api/usage?days=N` sums the model calls outside a run.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from rig_costs import reads
+from rig_costs.domain import GROUPS, Cursor, GroupBy
+from rig_costs.settings import CostsSettings
+from rig_identity import Principal
+from rig_kit import ServiceKit
+
+_ISSUE = re.compile(r"^(?P<repo>[^#\s]+/[^#\s]+)#(?P<number>[0-9]+)$")
+
+
+def run_filter(agent: str | None, repo: str | None, issue: str | None, status: str | None,
+               since: datetime | None, until: datetime | None) -> reads.RunFilter:
+    """The filter of a request; `issue` is `owner/name#N`, or `N` with `repo`."""
+    number: int | None = None
+    if issue is not None:
+        found = _ISSUE.match(issue)
+        if found is not None:
+            repo, number = found["repo"], int(found["number"])
+        elif issue.isdigit() and repo is not None:
+            number = int(issue)
+        else:
+            raise HTTPException(422, f"issue {issue!r} is not `owner/name#N` (or `N` together with `repo`)")
+    return reads.RunFilter(agent, repo, number, status, _utc(since), _utc(until))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A time without a zone is UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def api_router(kit: ServiceKit, settings: CostsSettings) -> APIRouter:
+    """The cost tracker's public routes; every one reads, and needs `read` scope."""
+    router = APIRouter()
+    Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
+    Since = Annotated[datetime | None, Query(alias="from", description="Runs started at or after (ISO 8601).")]  # noqa: N806
+    Until = Annotated[datetime | None, Query(alias="to", description="Runs started before (ISO 8601).")]  # noqa: N806
+
+    @router.get("/api/runs")
+    async def list_runs(_who: Reader, since: Since = None, until: Until = None, agent: str | None = None,
+                        repo: str | None = None, issue: str | None = None, status: str | None = None,
+                        cursor: str | None = None,
+                        limit: Annotated[int | None, Query(ge=1, le=500)] = None) -> dict[str, Any]:
+        """Runs, newest first; pass `next_cursor` back as `cursor` for the next page."""
+        where = run_filter(agent, repo, issue, status, since, until)
+        try:
+            after = Cursor.decode(cursor) if cursor else None
+        except ValueError as error:
+            raise HTTPException(422, str(error)) from error
+        async with kit.pool.acquire() as conn:
+            page = await reads.page_of_runs(conn, where, limit or settings.costs_page_size, after)
+        return {"runs": page.runs, "next_cursor": page.next_cursor}
+
+    @router.get("/api/runs/{run_id}")
+    async def show_run(run_id: str, _who: Reader) -> dict[str, Any]:
+        """One run: its summary and its steps in order."""
+        async with kit.pool.acquire() as conn:
+            found = await reads.one_run(conn, run_id)
+        if found is None:
+            raise HTTPException(404, f"no run {run_id!r}: list runs with GET /api/runs")
+        return found
+
+    @router.get("/api/costs")
+    async def costs(_who: Reader, group_by: Annotated[GroupBy, Query(description=", ".join(GROUPS))] = "issue",
+                    since: Since = None, until: Until = None, agent: str | None = None, repo: str | None = None,
+                    issue: str | None = None, status: str | None = None) -> dict[str, Any]:
+        """Cost and tokens per group; each issue's total covers all its runs (dev, review, retries, fixes)."""
+        where = run_filter(agent, repo, issue, status, since, until)
+        async with kit.pool.acquire() as conn:
+            found = await reads.roll_up(conn, group_by, where)
+        return {"group_by": found.group_by, "groups": found.groups, "total": found.total}
+
+    @router.get("/api/usage")
+    async def usage(_who: Reader, days: Annotated[int | None, Query(ge=1, le=3660)] = None) -> dict[str, Any]:
+        """Model calls outside a run (TOKEN_USAGE) by agent and category, over the last `days` (all without)."""
+        since = datetime.now(UTC) - timedelta(days=days) if days else None
+        async with kit.pool.acquire() as conn:
+            return await reads.usage_outside_runs(conn, since)
+
+    return router

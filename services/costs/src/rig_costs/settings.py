@@ -1,0 +1,14 @@
+"""Settings of the cost tracker (`RIG_COSTS_…`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from rig_service.settings import CommonSettings
+
+
+class CostsSettings(CommonSettings):
+    """The cost tracker's settings (`RIG_COSTS_…`)."""
+
+    costs_page_size: int = Field(default=50, ge=1, le=500,
+                                 description="Runs per page of `GET /api/runs` when the caller gives no `limit`.")

@@ -1,0 +1,137 @@
+"""The costs service on a recorded event sequence: runs, steps, prices and every roll-up, against sums computed in
+the test; then a rebuild from the same events gives the same answers."""
+
+from decimal import Decimal
+
+import pytest
+from costs_support import BUCKETS, RUNS, cost, expected, publish, recorded
+
+from rig_contracts import Names
+from rig_costs.domain import GROUPS
+from rig_kit.rebuild import END_FIELD, replay_entry
+from rig_testing.waiting import eventually
+
+CENT = Decimal("0.01")
+
+
+async def projected(costs) -> None:
+    """Wait until every run and run-1's duplicate have been applied (the call outside a run comes last)."""
+    async def done() -> bool:
+        answer = (await costs.get("/api/runs", params={"limit": 100})).json()
+        assert "runs" in answer, answer
+        page = answer["runs"]
+        finished = sum(1 for r in page if r["status"] != "running")
+        usage = (await costs.get("/api/usage")).json()
+        return len(page) == len(RUNS) and finished == len(RUNS) - 1 and usage["calls"] == 1
+    await eventually(done, what="the recorded runs to be projected")
+
+
+def as_cents(value: str | Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT)
+
+
+async def roll_ups(costs) -> dict[str, dict]:
+    return {g: (await costs.get("/api/costs", params={"group_by": g})).json() for g in GROUPS}
+
+
+@pytest.fixture
+async def fed(costs, redis, key_prefix):
+    await publish(redis, Names(key_prefix), recorded())
+    await projected(costs)
+    return costs
+
+
+async def test_every_roll_up_equals_the_sums_computed_independently(fed):
+    for group_by in GROUPS:
+        answer = (await fed.get("/api/costs", params={"group_by": group_by})).json()
+        want = expected(group_by)
+        got = {g["key"]: g for g in answer["groups"]}
+        assert set(got) == set(want), group_by
+        for key, group in want.items():
+            shown = got[key]
+            assert shown["runs"] == group["runs"], (group_by, key)
+            assert {b: shown[f"{b}_tokens"] for b in BUCKETS} == {b: group[f"{b}_tokens"] for b in BUCKETS}, key
+            assert shown["unpriced"] == group["unpriced"], (group_by, key)
+            assert as_cents(shown["cost_usd"] or "0") == as_cents(group["cost"]), (group_by, key)
+            assert Decimal(shown["cost_usd"] or "0") == group["cost"], "exact, not only to the cent"
+            assert shown["basis"] == "API-equivalent"
+        total = answer["total"]
+        assert as_cents(total["cost_usd"]) == as_cents(sum((g["cost"] for g in want.values()), Decimal(0)))
+        assert total["input_tokens"] == sum(g["input_tokens"] for g in want.values()), "no token counted twice"
+
+
+async def test_each_issue_total_is_the_sum_of_its_runs(fed):
+    issues = {g["key"]: g for g in (await fed.get("/api/costs", params={"group_by": "issue"})).json()["groups"]}
+    for issue in ("acme/app#1", "acme/lib#7"):
+        runs = [r for r in RUNS if f"{r.repo}#{r.number}" == issue]
+        priced = [c for r in runs if (c := cost(r.model, r.total())) is not None]
+        assert Decimal(issues[issue]["cost_usd"]) == sum(priced, Decimal(0))
+        assert issues[issue]["runs"] == len(runs), "dev, review, retries and fixes alike"
+    one = (await fed.get("/api/costs", params={"group_by": "agent", "issue": "acme/app#1"})).json()
+    assert {g["key"] for g in one["groups"]} == {"dev-e-python", "review-e"}
+
+
+async def test_a_run_shows_its_summary_steps_and_both_costs(fed):
+    run = (await fed.get("/api/runs/run-3")).json()
+    assert (run["agent"], run["repo"], run["number"], run["status"]) == ("review-e", "acme/app", 1, "succeeded")
+    assert [s["step"] for s in run["steps"]] == ["diff", "provider", "review"]
+    assert Decimal(run["cost_usd"]) == cost("claude-sonnet-4-5", RUNS[2].total())
+    assert Decimal(run["provider_cost_usd"]) != Decimal(run["cost_usd"])
+    assert run["cost_gap"] is True, "a 5% gap is flagged"
+    assert run["price_source"].startswith("genai-prices ")
+    assert (await fed.get("/api/runs/run-1")).json()["cost_gap"] is False
+
+    unknown = (await fed.get("/api/runs/run-5")).json()
+    assert unknown["cost_usd"] is None and unknown["priced"] is False, "an unknown model is unpriced, not $0"
+    assert unknown["steps"][0]["cost_usd"] is None
+
+    codex = (await fed.get("/api/runs/run-4")).json()
+    assert codex["cache_read_tokens"] == 180_000 and codex["input_tokens"] == 20_000
+    assert Decimal(codex["cost_usd"]) == Decimal("0.1075")  # 20k * 1.25 + 6k * 10 + 180k * 0.125, per million
+
+    going = (await fed.get("/api/runs/run-7")).json()
+    assert going["status"] == "running" and going["finished_at"] is None
+    assert Decimal(going["cost_usd"]) == cost("gpt-5-codex", RUNS[6].total()), "its cost so far"
+    assert (await fed.get("/api/runs/nothing")).status_code == 404
+
+
+async def test_runs_are_filtered_and_paged_by_cursor(fed):
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await fed.get("/api/runs", params=params)).json()
+        seen += [r["run_id"] for r in page["runs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [r.run_id for r in sorted(RUNS, key=lambda r: r.start, reverse=True)]
+
+    async def ids(**params) -> list[str]:
+        return sorted(r["run_id"] for r in (await fed.get("/api/runs", params=params)).json()["runs"])
+    assert await ids(agent="review-e") == ["run-3", "run-6"]
+    assert await ids(issue="acme/lib#7", status="failed") == ["run-5"]
+    assert await ids(repo="ACME/app") == ["run-1", "run-2", "run-3"]
+    assert await ids(**{"from": "2026-11-03", "to": "2026-11-03T13:00:00Z"}) == ["run-4", "run-5", "run-6"]
+    assert (await fed.get("/api/runs", params={"cursor": "not-a-cursor"})).status_code == 422
+    assert (await fed.get("/api/costs", params={"group_by": "colour"})).status_code == 422
+
+
+async def test_reads_need_a_token_with_read_scope(fed):
+    for path in ("/api/runs", "/api/runs/run-1", "/api/costs", "/api/usage"):
+        assert (await fed.get(path, headers={"Authorization": ""})).status_code == 401, path
+
+
+async def test_a_rebuild_from_the_same_events_gives_the_same_roll_ups(fed, redis, key_prefix, admin):
+    before = await roll_ups(fed)
+    names = Names(key_prefix)
+    begun = (await fed.post("/admin/rebuild", json={}, headers=admin)).json()
+    assert (await fed.get("/api/runs")).json()["runs"] == [], "a rebuild from scratch starts empty"
+    for seq, event in enumerate(recorded(), start=1):
+        await redis.xadd(names.replay("costs"), replay_entry(seq, event.to_json()))
+    await redis.xadd(names.replay("costs"), {END_FIELD: begun["rebuild_id"], "last_seq": "0"})
+
+    async def live() -> bool:
+        return (await fed.get("/admin/rebuild", headers=admin)).json()["state"] == "live"
+    await eventually(live, what="the rebuild to finish")
+    assert await roll_ups(fed) == before
