@@ -33,7 +33,9 @@ CREATE TABLE runs (
     cost_gap           boolean NOT NULL DEFAULT false
 );
 CREATE INDEX runs_started ON runs (started_at DESC, run_id DESC);
-CREATE INDEX runs_item ON runs (repo_key, number);
+-- the work item (issue) a run was for: its events' subject (a review run's number is its PR's)
+CREATE INDEX runs_subject ON runs (lower(subject), started_at);
+CREATE INDEX runs_repo ON runs (repo_key, started_at);
 CREATE INDEX runs_agent ON runs (agent, started_at DESC);
 
 -- One row per RUN_STEP event (a step reported started, then succeeded, is two rows: the latest is its state).

@@ -58,6 +58,11 @@ class Run:
     steps: list[tuple[str, Tokens]] = field(default_factory=list)
     provider_cost: Decimal | None = None
     pr_number: int | None = None
+    item: str | None = None  # the work item, when `number` is not it (a review run's number is its PR's)
+
+    @property
+    def subject(self) -> str:
+        return self.item or f"{self.repo}#{self.number}"
 
     def total(self) -> Tokens:
         return Tokens(*(sum(getattr(t, b) for _, t in self.steps) for b in BUCKETS))
@@ -86,9 +91,9 @@ RUNS = [
     Run("run-2", "dev-e-python", "acme/app", 1, "claude", "claude-sonnet-4-5", "succeeded", T0 + timedelta(hours=1),
         [("clone", Tokens()), ("provider", Tokens(300, 900, 61_000, 1500)), ("provider", Tokens(40, 80, 9000)),
          ("push", Tokens())], pr_number=11),
-    Run("run-3", "review-e", "acme/app", 1, "claude", "claude-sonnet-4-5", "succeeded", T0 + timedelta(hours=2),
+    Run("run-3", "review-e", "acme/app", 11, "claude", "claude-sonnet-4-5", "succeeded", T0 + timedelta(hours=2),
         [("diff", Tokens()), ("provider", R3), ("review", Tokens())],
-        provider_cost=_sonnet_cost(R3) * Decimal("1.05")),  # 5% off ours: flagged
+        provider_cost=_sonnet_cost(R3) * Decimal("1.05"), pr_number=11, item="acme/app#1"),  # 5% off ours: flagged
     Run("run-4", "dev-e-node", "acme/lib", 7, "codex", "gpt-5-codex", "succeeded", T0 + timedelta(days=1),
         [("clone", Tokens()), ("provider", Tokens(20_000, 6000, 180_000)), ("push", Tokens())], pr_number=8),
     Run("run-5", "dev-e-node", "acme/lib", 7, "claude", "mystery-model-9", "failed", T0 + timedelta(days=1, hours=2),
@@ -106,7 +111,7 @@ OUTSIDE = TokenUsageEvent.of(source="agent:review-e", subject="agent:review-e", 
 
 def events_of(run: Run) -> list[Envelope]:
     """RUN_STARTED, a RUN_STEP per step, RUN_FINISHED (unless still running), as the agent writes them."""
-    subject, source = f"{run.repo}#{run.number}", f"agent:{run.agent}"
+    subject, source = run.subject, f"agent:{run.agent}"
     out: list[Envelope] = [RunStartedEvent.of(
         source=source, subject=subject, key=f"run:{run.run_id}:started", at=run.start,
         data={"repo": run.repo, "number": run.number, "run_id": run.run_id, "agent": run.agent,
@@ -145,7 +150,7 @@ async def publish(redis: aioredis.Redis, names: Names, events: list[Envelope]) -
 
 
 def group_key(run: Run, group_by: str) -> str:
-    return {"agent": run.agent, "issue": f"{run.repo}#{run.number}", "repo": run.repo, "model": run.model,
+    return {"agent": run.agent, "issue": run.subject, "repo": run.repo, "model": run.model,
             "day": run.start.strftime("%Y-%m-%d")}[group_by]
 
 

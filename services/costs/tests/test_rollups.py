@@ -63,7 +63,7 @@ async def test_every_roll_up_equals_the_sums_computed_independently(fed):
 async def test_each_issue_total_is_the_sum_of_its_runs(fed):
     issues = {g["key"]: g for g in (await fed.get("/api/costs", params={"group_by": "issue"})).json()["groups"]}
     for issue in ("acme/app#1", "acme/lib#7"):
-        runs = [r for r in RUNS if f"{r.repo}#{r.number}" == issue]
+        runs = [r for r in RUNS if r.subject == issue]
         priced = [c for r in runs if (c := cost(r.model, r.total())) is not None]
         assert Decimal(issues[issue]["cost_usd"]) == sum(priced, Decimal(0))
         assert issues[issue]["runs"] == len(runs), "dev, review, retries and fixes alike"
@@ -73,7 +73,7 @@ async def test_each_issue_total_is_the_sum_of_its_runs(fed):
 
 async def test_a_run_shows_its_summary_steps_and_both_costs(fed):
     run = (await fed.get("/api/runs/run-3")).json()
-    assert (run["agent"], run["repo"], run["number"], run["status"]) == ("review-e", "acme/app", 1, "succeeded")
+    assert (run["agent"], run["subject"], run["number"], run["status"]) == ("review-e", "acme/app#1", 11, "succeeded")
     assert [s["step"] for s in run["steps"]] == ["diff", "provider", "review"]
     assert Decimal(run["cost_usd"]) == cost("claude-sonnet-4-5", RUNS[2].total())
     assert Decimal(run["provider_cost_usd"]) != Decimal(run["cost_usd"])

@@ -22,17 +22,12 @@ _ISSUE = re.compile(r"^(?P<repo>[^#\s]+/[^#\s]+)#(?P<number>[0-9]+)$")
 
 def run_filter(agent: str | None, repo: str | None, issue: str | None, status: str | None,
                since: datetime | None, until: datetime | None) -> reads.RunFilter:
-    """The filter of a request; `issue` is `owner/name#N`, or `N` with `repo`."""
-    number: int | None = None
-    if issue is not None:
-        found = _ISSUE.match(issue)
-        if found is not None:
-            repo, number = found["repo"], int(found["number"])
-        elif issue.isdigit() and repo is not None:
-            number = int(issue)
-        else:
+    """The filter of a request; `issue` is `owner/name#N`, or `N` with `repo` (a review run counts for its issue)."""
+    if issue is not None and _ISSUE.match(issue) is None:
+        if not (issue.isdigit() and repo is not None):
             raise HTTPException(422, f"issue {issue!r} is not `owner/name#N` (or `N` together with `repo`)")
-    return reads.RunFilter(agent, repo, number, status, _utc(since), _utc(until))
+        issue = f"{repo}#{issue}"
+    return reads.RunFilter(agent, repo, issue, status, _utc(since), _utc(until))
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -44,9 +44,10 @@ async def _apply_one(conn: asyncpg.Connection, event: Event, pricing: Pricing) -
             await db.start_run(conn, db.RunStart(d.run_id, d.agent, d.repo, d.number, event.subject, d.provider,
                                                  d.model, event.at), pricing)
         case RunStepEvent(data=d):
-            position = step_position(event.key, await _next_position(conn, d.run_id))
-            await db.add_step(conn, db.Step(d.run_id, position, d.step, d.status, d.detail, d.turns, d.usage,
-                                            decimal_or_none(d.cost_usd), event.at), pricing)
+            position = step_position(event.key, 0) or await _next_position(conn, d.run_id)
+            step = db.Step(d.run_id, event.subject, position, d.step, d.status, d.detail, d.turns, d.usage,
+                           decimal_or_none(d.cost_usd), event.at)
+            await db.add_step(conn, step, pricing)
         case RunFinishedEvent(data=d):
             await db.finish_run(conn, db.RunEnd(
                 d.run_id, d.repo, d.number, event.subject, d.status, d.turns, d.usage, decimal_or_none(d.cost_usd),

@@ -61,6 +61,7 @@ class Step:
     """What one RUN_STEP says."""
 
     run_id: str
+    subject: str
     position: int
     step: str
     status: str
@@ -109,7 +110,8 @@ async def finish_run(conn: asyncpg.Connection, run: RunEnd, pricing: Pricing) ->
 async def add_step(conn: asyncpg.Connection, step: Step, pricing: Pricing) -> None:
     """Record one step; while its run is running, the run's tokens are the sum of its steps'."""
     await conn.execute(
-        "INSERT INTO runs (run_id, started_at) VALUES ($1, $2) ON CONFLICT (run_id) DO NOTHING", step.run_id, step.at)
+        "INSERT INTO runs (run_id, subject, started_at) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING",
+        step.run_id, step.subject, step.at)
     await conn.execute(
         f"INSERT INTO run_steps (run_id, position, step, status, detail, turns, {_USAGE}, reported_cost_usd, at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (run_id, position) DO NOTHING",

@@ -12,7 +12,7 @@ from rig_costs.domain import Cursor, GroupBy, money
 
 _RUN_KEYS: dict[GroupBy, str] = {
     "agent": "coalesce(r.agent, '')",
-    "issue": "coalesce(r.repo || '#' || r.number, '')",
+    "issue": "coalesce(r.subject, '')",
     "repo": "coalesce(r.repo, '')",
     "model": "r.model",
     "day": "to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
@@ -28,11 +28,11 @@ def _sums(t: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class RunFilter:
-    """Which runs a list or a roll-up covers; None means any."""
+    """Which runs a list or a roll-up covers; None means any. `issue` is the work item `owner/name#N`."""
 
     agent: str | None = None
     repo: str | None = None
-    number: int | None = None
+    issue: str | None = None
     status: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -42,7 +42,7 @@ class RunFilter:
         parts: list[str] = []
         values: list[Any] = []
         for column, value in (("r.agent = ", self.agent), ("r.repo_key = lower(", self.repo),
-                              ("r.number = ", self.number), ("r.status = ", self.status),
+                              ("lower(r.subject) = lower(", self.issue), ("r.status = ", self.status),
                               ("r.started_at >= ", self.since), ("r.started_at < ", self.until)):
             if value is None:
                 continue
