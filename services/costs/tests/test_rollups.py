@@ -2,6 +2,7 @@
 the test; then a rebuild from the same events gives the same answers."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from costs_support import BUCKETS, RUNS, cost, expected, publish, recorded
@@ -30,7 +31,7 @@ def as_cents(value: str | Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(CENT)
 
 
-async def roll_ups(costs) -> dict[str, dict]:
+async def roll_ups(costs) -> dict[str, Any]:
     return {g: (await costs.get("/api/costs", params={"group_by": g})).json() for g in GROUPS}
 
 
@@ -135,3 +136,32 @@ async def test_a_rebuild_from_the_same_events_gives_the_same_roll_ups(fed, redis
         return (await fed.get("/admin/rebuild", headers=admin)).json()["state"] == "live"
     await eventually(live, what="the rebuild to finish")
     assert await roll_ups(fed) == before
+
+
+async def test_output_lines_are_kept_in_order_per_run_and_survive_a_rebuild(fed, redis, key_prefix, admin):
+    names = Names(key_prefix)
+    for n in range(30):  # two runs' lines interleaved, as two agents write them
+        run = "run-2" if n % 3 else "run-6"
+        await redis.xadd(names.runlogs, {"agentId": "dev-e-python", "runId": run, "ts": f"t{n}", "level": "info",
+                                         "message": f"line {n} of {run}", "repo": "acme/app", "issueNumber": "1"})
+    await redis.xadd(names.runlogs, {"agentId": "dev-e-base", "ts": "t", "level": "warn", "message": "idle"})
+    want = [f"line {n} of run-2" for n in range(30) if n % 3]
+
+    async def stored() -> bool:
+        return [x["message"] for x in (await fed.get("/api/runs/run-2")).json()["lines"]] == want
+    await eventually(stored, what="run-2's lines in order")
+    page = (await fed.get("/api/runs/run-2/lines", params={"after": 15, "limit": 100})).json()
+    assert [x["message"] for x in page["lines"]] == want[15:] and page["next_after"] == len(want)
+    assert len((await fed.get("/api/runs/run-6")).json()["lines"]) == 10
+
+    begun = (await fed.post("/admin/rebuild", json={}, headers=admin)).json()
+    await redis.xadd(names.replay("costs"), {END_FIELD: begun["rebuild_id"], "last_seq": "0"})
+    assert [x["message"] for x in (await fed.get("/api/runs/run-2/lines")).json()["lines"]] == want
+
+
+async def test_metrics_count_cost_and_tokens_by_agent_repository_and_model(fed):
+    text = (await fed.get("/metrics")).text
+    sonnet = 'agent="review-e",model="claude-sonnet-4-5",repo="acme/lib"'
+    assert f"rig_costs_cost_usd_total{{{sonnet}}}" in text
+    assert 'rig_costs_tokens_total{agent="dev-e-node",bucket="cache_read",model="gpt-5-codex",repo="acme/lib"}' in text
+    assert 'rig_costs_unpriced_runs_total{agent="dev-e-node",model="mystery-model-9",repo="acme/lib"}' in text

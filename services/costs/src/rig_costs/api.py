@@ -1,6 +1,7 @@
 """HTTP, read only (a token with `read` scope): runs, one run whole, cost roll-ups.
 
-`GET /api/runs` lists runs newest first (filters, cursor pages); `GET /api/runs/{id}` gives a run with its steps;
+`GET /api/runs` lists runs newest first (filters, cursor pages); `GET /api/runs/{id}` gives a run with its steps and
+output lines;
 `GET /api/costs?group_by=…` sums cost and tokens per agent, issue, repository, model, step or day, in SQL;
 `GET /api/usage?days=N` sums the model calls outside a run.
 """
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from rig_costs import reads
 from rig_costs.domain import GROUPS, Cursor, GroupBy
+from rig_costs.lines import lines_of
 from rig_costs.settings import CostsSettings
 from rig_identity import Principal
 from rig_kit import ServiceKit
@@ -59,12 +61,21 @@ def api_router(kit: ServiceKit, settings: CostsSettings) -> APIRouter:
 
     @router.get("/api/runs/{run_id}")
     async def show_run(run_id: str, _who: Reader) -> dict[str, Any]:
-        """One run: its summary and its steps in order."""
+        """One run: its summary, its steps and its output lines, in order."""
         async with kit.pool.acquire() as conn:
             found = await reads.one_run(conn, run_id)
+            shown = await lines_of(conn, run_id, settings.costs_run_lines) if found else []
         if found is None:
             raise HTTPException(404, f"no run {run_id!r}: list runs with GET /api/runs")
-        return found
+        return {**found, "lines": shown}
+
+    @router.get("/api/runs/{run_id}/lines")
+    async def run_lines(run_id: str, _who: Reader, after: Annotated[int, Query(ge=0)] = 0,
+                        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> dict[str, Any]:
+        """A run's output lines in order, after the first `after`."""
+        async with kit.pool.acquire() as conn:
+            shown = await lines_of(conn, run_id, limit, after)
+        return {"lines": shown, "next_after": after + len(shown)}
 
     @router.get("/api/costs")
     async def costs(_who: Reader, group_by: Annotated[GroupBy, Query(description=", ".join(GROUPS))] = "issue",

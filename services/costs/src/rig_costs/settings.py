@@ -12,3 +12,6 @@ class CostsSettings(CommonSettings):
 
     costs_page_size: int = Field(default=50, ge=1, le=500,
                                  description="Runs per page of `GET /api/runs` when the caller gives no `limit`.")
+    costs_run_lines: int = Field(default=1000, ge=0, le=100_000,
+                                 description="Output lines `GET /api/runs/{id}` shows at most; the rest page through "
+                                             "`GET /api/runs/{id}/lines?after=N`.")
