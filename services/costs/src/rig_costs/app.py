@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from rig_contracts import Names
 from rig_costs.api import api_router
+from rig_costs.budgets import Budgets
 from rig_costs.domain import Pricing
 from rig_costs.handlers import costs_projection
 from rig_costs.lines import runlogs_reader
@@ -22,6 +25,12 @@ if not MIGRATIONS.is_dir():  # running from the source tree
 def create_app(settings: CostsSettings | None = None) -> FastAPI:
     """The cost tracker app."""
     settings = settings or CostsSettings()
-    kit = ServiceKit("costs", settings, migrations=MIGRATIONS, projection=costs_projection(Pricing()),
+    budgets = Budgets(_dollars(settings.costs_issue_budget_usd), _dollars(settings.costs_repo_day_budget_usd))
+    projection = costs_projection(Names(settings.key_prefix), Pricing(), budgets)
+    kit = ServiceKit("costs", settings, migrations=MIGRATIONS, projection=projection,
                      readers=[runlogs_reader])
     return service_app(kit, api_router(kit, settings), title="rig-conductor costs")
+
+
+def _dollars(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 import asyncpg
 from prometheus_client import Counter
 
-from rig_contracts import Event
+from rig_contracts import Event, Names
 from rig_contracts.catalogue import RunFinishedEvent, RunStartedEvent, RunStepEvent, TokenUsageEvent
 from rig_costs import projection as db
+from rig_costs.budgets import Budgets, enforce
 from rig_costs.domain import Pricing, decimal_or_none, step_position
 from rig_kit import Projection
 
@@ -27,13 +28,15 @@ UNPRICED = Counter("rig_costs_unpriced_runs_total", "Finished runs whose model t
 BUCKETS = ("input", "output", "cache_read", "cache_write")
 
 
-def costs_projection(pricing: Pricing | None = None) -> Projection:
-    """The Projection for the kit: `apply` a batch of new events, `reset` for a rebuild."""
+def costs_projection(names: Names, pricing: Pricing | None = None, budgets: Budgets | None = None) -> Projection:
+    """The Projection for the kit: `apply` a batch of new events (then check the budgets), `reset` for a rebuild."""
     prices = pricing or Pricing()
+    caps = budgets or Budgets()
 
     async def apply(conn: asyncpg.Connection, events: Sequence[Event]) -> None:
         for event in events:
             await _apply_one(conn, event, prices)
+        await enforce(conn, events, caps, names)
 
     return Projection(apply=apply, reset=db.reset)
 

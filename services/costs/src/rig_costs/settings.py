@@ -15,3 +15,10 @@ class CostsSettings(CommonSettings):
     costs_run_lines: int = Field(default=1000, ge=0, le=100_000,
                                  description="Output lines `GET /api/runs/{id}` shows at most; the rest page through "
                                              "`GET /api/runs/{id}/lines?after=N`.")
+    costs_issue_budget_usd: float | None = Field(
+        default=None, gt=0, description="Cap of one issue's API-equivalent cost across all its runs (dev, review, "
+                                        "retries, fixes); once reached, BUDGET_EXCEEDED and no further assignment. "
+                                        "Unset: no cap.")
+    costs_repo_day_budget_usd: float | None = Field(
+        default=None, gt=0, description="Cap of one repository's API-equivalent cost per UTC day; once reached, "
+                                        "BUDGET_EXCEEDED and no new work there that day. Unset: no cap.")
