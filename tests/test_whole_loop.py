@@ -90,8 +90,9 @@ async def costs_api(system: System, path: str, **params: str) -> dict[str, Any]:
 
 
 async def check_costs(system: System, servers: Servers, folder: Path, subject: str) -> None:
-    """Every run of the item is in GET /api/runs with its steps; the item's total is the sum of its runs'
-    RUN_FINISHED costs; `rig replay --service costs` from scratch gives the same roll-ups."""
+    """Every run of the item is in GET /api/runs with its steps (the dev runs with their output lines); the item's
+    total is the sum of its runs' RUN_FINISHED costs; `rig replay --service costs` from scratch gives the same
+    roll-ups."""
     finished: dict[str, Decimal] = {}
 
     async def all_runs_listed() -> bool:
@@ -108,6 +109,11 @@ async def check_costs(system: System, servers: Servers, folder: Path, subject: s
         run = await costs_api(system, f"/api/runs/{run_id}")
         assert run["steps"] and "provider" in {s["step"] for s in run["steps"]}, run
         assert run["priced"] and run["price_source"].startswith("genai-prices"), run
+
+    async def lines_stored() -> bool:  # runlogs is read apart from rig:events: its lines may come a little later
+        runs = [await costs_api(system, f"/api/runs/{run_id}") for run_id in finished]
+        return all(r["lines"] for r in runs if r["agent"] == "dev-e-python")
+    await eventually(lines_stored, within_s=30, what="the dev runs' output lines in GET /api/runs/{id}", every_s=0.5)
     total = (await costs_api(system, "/api/costs", group_by="issue", issue=subject))["total"]
     cent = Decimal("0.01")
     assert Decimal(total["cost_usd"]).quantize(cent) == sum(finished.values(), Decimal(0)).quantize(cent)
