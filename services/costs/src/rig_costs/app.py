@@ -13,6 +13,7 @@ from rig_costs.budgets import Budgets
 from rig_costs.domain import Pricing
 from rig_costs.handlers import costs_projection
 from rig_costs.lines import runlogs_reader
+from rig_costs.retention import retention_job
 from rig_costs.settings import CostsSettings
 from rig_kit import ServiceKit
 from rig_kit.app import service_app
@@ -28,7 +29,7 @@ def create_app(settings: CostsSettings | None = None) -> FastAPI:
     budgets = Budgets(_dollars(settings.costs_issue_budget_usd), _dollars(settings.costs_repo_day_budget_usd))
     projection = costs_projection(Names(settings.key_prefix), Pricing(), budgets)
     kit = ServiceKit("costs", settings, migrations=MIGRATIONS, projection=projection,
-                     readers=[runlogs_reader])
+                     readers=[runlogs_reader], jobs=[retention_job(settings)])
     return service_app(kit, api_router(kit, settings), title="rig-conductor costs")
 
 

@@ -22,3 +22,8 @@ class CostsSettings(CommonSettings):
     costs_repo_day_budget_usd: float | None = Field(
         default=None, gt=0, description="Cap of one repository's API-equivalent cost per UTC day; once reached, "
                                         "BUDGET_EXCEEDED and no new work there that day. Unset: no cap.")
+    costs_lines_keep_days: float = Field(default=30, gt=0, description="Days an output line is kept after it was "
+                                                                      "stored; older lines are deleted.")
+    costs_retention_every_s: float = Field(default=3600, gt=0, description="How often retention runs.")
+    costs_retention_batch: int = Field(default=1000, ge=1, description="Lines deleted per transaction, so readers "
+                                                                       "are never held up for long.")
