@@ -1,6 +1,8 @@
 """The costs service on a recorded event sequence: runs, steps, prices and every roll-up, against sums computed in
 the test; then a rebuild from the same events gives the same answers."""
 
+import csv
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -165,3 +167,17 @@ async def test_metrics_count_cost_and_tokens_by_agent_repository_and_model(fed):
     assert f"rig_costs_cost_usd_total{{{sonnet}}}" in text
     assert 'rig_costs_tokens_total{agent="dev-e-node",bucket="cache_read",model="gpt-5-codex",repo="acme/lib"}' in text
     assert 'rig_costs_unpriced_runs_total{agent="dev-e-node",model="mystery-model-9",repo="acme/lib"}' in text
+
+
+async def test_runs_and_roll_ups_export_as_csv(fed):
+    answer = await fed.get("/api/runs", params={"format": "csv", "limit": 4})
+    assert answer.headers["content-type"].startswith("text/csv") and answer.headers["x-next-cursor"]
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [r["run_id"] for r in rows] == [r.run_id for r in sorted(RUNS, key=lambda r: r.start, reverse=True)][:4]
+    unpriced = next(r for r in rows if r["run_id"] == "run-5")
+    assert unpriced["cost_usd"] == "", "unpriced is an empty cell, not 0"
+
+    issues = list(csv.DictReader(io.StringIO((await fed.get("/api/costs", params={"group_by": "issue",
+                                                                                   "format": "csv"})).text)))
+    want = expected("issue")
+    assert {r["key"]: Decimal(r["cost_usd"]) for r in issues} == {k: g["cost"] for k, g in want.items()}

@@ -8,16 +8,24 @@ output lines;
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
 
 from rig_costs import reads
-from rig_costs.domain import GROUPS, Cursor, GroupBy
+from rig_costs.domain import GROUPS, Cursor, GroupBy, to_csv
 from rig_costs.lines import lines_of
 from rig_costs.settings import CostsSettings
 from rig_identity import Principal
 from rig_kit import ServiceKit
+
+RUN_COLUMNS = ("run_id", "agent", "subject", "repo", "number", "pr_number", "provider", "model", "status",
+               "started_at", "finished_at", "duration_ms", "turns", "input_tokens", "output_tokens",
+               "cache_read_tokens", "cache_write_tokens", "cost_usd", "provider_cost_usd", "price_source", "cost_gap")
+GROUP_COLUMNS = ("key", "runs", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                 "cost_usd", "unpriced", "provider_cost_usd")
+Format = Literal["json", "csv"]
 
 _ISSUE = re.compile(r"^(?P<repo>[^#\s]+/[^#\s]+)#(?P<number>[0-9]+)$")
 
@@ -47,9 +55,9 @@ def api_router(kit: ServiceKit, settings: CostsSettings) -> APIRouter:
     @router.get("/api/runs")
     async def list_runs(_who: Reader, since: Since = None, until: Until = None, agent: str | None = None,
                         repo: str | None = None, issue: str | None = None, status: str | None = None,
-                        cursor: str | None = None,
-                        limit: Annotated[int | None, Query(ge=1, le=500)] = None) -> dict[str, Any]:
-        """Runs, newest first; pass `next_cursor` back as `cursor` for the next page."""
+                        cursor: str | None = None, limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+                        format: Format = "json") -> Any:
+        """Runs, newest first; pass `next_cursor` back as `cursor` for the next page (CSV: `X-Next-Cursor`)."""
         where = run_filter(agent, repo, issue, status, since, until)
         try:
             after = Cursor.decode(cursor) if cursor else None
@@ -57,6 +65,9 @@ def api_router(kit: ServiceKit, settings: CostsSettings) -> APIRouter:
             raise HTTPException(422, str(error)) from error
         async with kit.pool.acquire() as conn:
             page = await reads.page_of_runs(conn, where, limit or settings.costs_page_size, after)
+        if format == "csv":
+            headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
+            return Response(to_csv(page.runs, RUN_COLUMNS), media_type="text/csv", headers=headers)
         return {"runs": page.runs, "next_cursor": page.next_cursor}
 
     @router.get("/api/runs/{run_id}")
@@ -80,11 +91,14 @@ def api_router(kit: ServiceKit, settings: CostsSettings) -> APIRouter:
     @router.get("/api/costs")
     async def costs(_who: Reader, group_by: Annotated[GroupBy, Query(description=", ".join(GROUPS))] = "issue",
                     since: Since = None, until: Until = None, agent: str | None = None, repo: str | None = None,
-                    issue: str | None = None, status: str | None = None) -> dict[str, Any]:
+                    issue: str | None = None, status: str | None = None,
+                    format: Format = "json") -> Any:
         """Cost and tokens per group; each issue's total covers all its runs (dev, review, retries, fixes)."""
         where = run_filter(agent, repo, issue, status, since, until)
         async with kit.pool.acquire() as conn:
             found = await reads.roll_up(conn, group_by, where)
+        if format == "csv":
+            return Response(to_csv(found.groups, GROUP_COLUMNS), media_type="text/csv")
         return {"group_by": found.group_by, "groups": found.groups, "total": found.total}
 
     @router.get("/api/usage")

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
+import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from rig_contracts.payloads import Usage
 from rig_providers.prices import PriceProvider, PriceTable, base_rates
@@ -116,3 +119,13 @@ class Cursor:
 def money(value: Decimal | None) -> str | None:
     """Dollars as the API shows them: exact text (JSON numbers would round), None when unpriced."""
     return None if value is None else format(value.normalize(), "f")
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV with a header line; a missing or None value is an empty cell (unpriced stays empty, not 0)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
+    return out.getvalue()
