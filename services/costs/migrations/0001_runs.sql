@@ -30,7 +30,9 @@ CREATE TABLE runs (
     provider_cost_usd  numeric,
     price_source       text,
     -- ours and the provider's differ by more than 1%
-    cost_gap           boolean NOT NULL DEFAULT false
+    cost_gap           boolean NOT NULL DEFAULT false,
+    -- the UTC day the run started, for roll-ups by day without formatting every row
+    day                date GENERATED ALWAYS AS ((started_at AT TIME ZONE 'UTC')::date) STORED
 );
 CREATE INDEX runs_started ON runs (started_at DESC, run_id DESC);
 -- the work item (issue) a run was for: its events' subject (a review run's number is its PR's)

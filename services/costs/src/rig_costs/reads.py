@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -15,7 +16,7 @@ _RUN_KEYS: dict[GroupBy, str] = {
     "issue": "coalesce(r.subject, '')",
     "repo": "coalesce(r.repo, '')",
     "model": "r.model",
-    "day": "to_char(r.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+    "day": "r.day::text",
 }
 """The group key of a run for each grouping but `step` (steps are grouped from their own rows)."""
 
@@ -121,14 +122,12 @@ async def roll_up(conn: asyncpg.Connection, group_by: GroupBy, where: RunFilter)
             "sum(r.provider_cost_usd) AS provider_cost_usd FROM runs r "
             f"WHERE {condition} GROUP BY 1 ORDER BY 1", *values)
     groups = [_group(row) for row in rows]
-    if group_by == "step":
-        total = await conn.fetchrow(f"SELECT count(DISTINCT t.run_id) AS runs, {_sums('t')} FROM run_steps t "
-                                    f"JOIN runs r ON r.run_id = t.run_id WHERE {condition}", *values)
-    else:
-        total = await conn.fetchrow(f"SELECT count(*) AS runs, {_sums('r')}, "
-                                    f"sum(r.provider_cost_usd) AS provider_cost_usd FROM runs r WHERE {condition}",
-                                    *values)
-    return RollUp(group_by, groups, _group(total))
+    if group_by == "step":  # a run has many steps: its runs are counted once in the total
+        total = _group(await conn.fetchrow(f"SELECT count(DISTINCT t.run_id) AS runs, {_sums('t')} FROM run_steps t "
+                                           f"JOIN runs r ON r.run_id = t.run_id WHERE {condition}", *values))
+    else:  # each run is in exactly one group: the total is their sum, exact (Decimal), without a second scan
+        total = _total(rows)
+    return RollUp(group_by, groups, total)
 
 
 async def usage_outside_runs(conn: asyncpg.Connection, since: datetime | None) -> dict[str, Any]:
@@ -139,6 +138,16 @@ async def usage_outside_runs(conn: asyncpg.Connection, since: datetime | None) -
                **{k: int(r[k] or 0) for k in _TOKEN_COLUMNS}, "cost_usd": money(r["cost_usd"]),
                "unpriced": r["unpriced"], "basis": "API-equivalent"} for r in rows]
     return {"groups": groups, "calls": sum(g["calls"] for g in groups)}
+
+
+def _total(rows: list[asyncpg.Record]) -> dict[str, Any]:
+    """The sum of groups that partition the runs."""
+    def add(column: str) -> Decimal | None:
+        found = [r[column] for r in rows if r[column] is not None]
+        return sum(found, Decimal(0)) if found else None
+    return {"runs": sum(r["runs"] for r in rows), **{k: int(sum(r[k] or 0 for r in rows)) for k in _TOKEN_COLUMNS},
+            "cost_usd": money(add("cost_usd")), "unpriced": sum(r["unpriced"] for r in rows),
+            "basis": "API-equivalent", "provider_cost_usd": money(add("provider_cost_usd"))}
 
 
 def _group(row: asyncpg.Record) -> dict[str, Any]:
