@@ -85,7 +85,7 @@ async def start_run(conn: asyncpg.Connection, run: RunStart, pricing: Pricing) -
         "subject = excluded.subject, provider = excluded.provider, model = excluded.model, "
         "started_at = excluded.started_at",
         run.run_id, run.agent, run.repo, run.number, run.subject, run.provider, run.model, run.at)
-    await reprice(conn, run.run_id, pricing)
+    await reprice(conn, run.run_id, pricing, steps=True)
 
 
 async def finish_run(conn: asyncpg.Connection, run: RunEnd, pricing: Pricing) -> None:
@@ -108,25 +108,31 @@ async def finish_run(conn: asyncpg.Connection, run: RunEnd, pricing: Pricing) ->
 
 
 async def add_step(conn: asyncpg.Connection, step: Step, pricing: Pricing) -> None:
-    """Record one step; while its run is running, the run's tokens are the sum of its steps'."""
+    """Record one step, priced at its run's model; while the run is running, its tokens are the sum of its steps'."""
+    run = await conn.fetchrow(
+        "INSERT INTO runs (run_id, subject, started_at) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO UPDATE "
+        "SET run_id = excluded.run_id RETURNING provider, model, status", step.run_id, step.subject, step.at)
     await conn.execute(
-        "INSERT INTO runs (run_id, subject, started_at) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO NOTHING",
-        step.run_id, step.subject, step.at)
-    await conn.execute(
-        f"INSERT INTO run_steps (run_id, position, step, status, detail, turns, {_USAGE}, reported_cost_usd, at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (run_id, position) DO NOTHING",
+        f"INSERT INTO run_steps (run_id, position, step, status, detail, turns, {_USAGE}, reported_cost_usd, at, "
+        "cost_usd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+        "ON CONFLICT (run_id, position) DO NOTHING",
         step.run_id, step.position, step.step, step.status, step.detail, step.turns, *_tokens(step.usage),
-        step.reported_cost_usd, step.at)
+        step.reported_cost_usd, step.at, _step_cost(run, step, pricing))
+    if run["status"] != "running":
+        return  # finished: RUN_FINISHED's totals stand
     await conn.execute(
         "UPDATE runs r SET turns = s.turns, input_tokens = s.i, output_tokens = s.o, cache_read_tokens = s.cr, "
         "cache_write_tokens = s.cw FROM (SELECT sum(turns) AS turns, sum(input_tokens) AS i, "
         "sum(output_tokens) AS o, sum(cache_read_tokens) AS cr, sum(cache_write_tokens) AS cw FROM run_steps "
-        "WHERE run_id = $1) s WHERE r.run_id = $1 AND r.status = 'running'", step.run_id)
+        "WHERE run_id = $1) s WHERE r.run_id = $1", step.run_id)
     await reprice(conn, step.run_id, pricing)
 
 
-async def reprice(conn: asyncpg.Connection, run_id: str, pricing: Pricing) -> None:
-    """Our cost of a run and of its steps, from their tokens and the run's model, with the table's version."""
+async def reprice(conn: asyncpg.Connection, run_id: str, pricing: Pricing, *, steps: bool = False) -> None:
+    """Our cost of a run (and of its steps, with `steps`), from their tokens and the run's model.
+
+    The steps need it only when the run's model may have changed (its RUN_STARTED came after them).
+    """
     run = await conn.fetchrow(f"SELECT provider, model, reported_cost_usd, provider_cost_usd, {_USAGE} FROM runs "
                               "WHERE run_id = $1", run_id)
     if run is None:
@@ -138,13 +144,23 @@ async def reprice(conn: asyncpg.Connection, run_id: str, pricing: Pricing) -> No
         ours, source = run["reported_cost_usd"], REPORTED
     await conn.execute("UPDATE runs SET cost_usd = $2, price_source = $3, cost_gap = $4 WHERE run_id = $1",
                        run_id, ours, source, cost_gap(ours, run["provider_cost_usd"]))
-    steps = await conn.fetch(f"SELECT position, reported_cost_usd, {_USAGE} FROM run_steps WHERE run_id = $1",
-                             run_id)
-    for step in steps:
-        cost = (pricing.price(run["provider"], run["model"], _usage_of(step)).usd if run["model"]
-                else step["reported_cost_usd"])
-        await conn.execute("UPDATE run_steps SET cost_usd = $3 WHERE run_id = $1 AND position = $2",
-                           run_id, step["position"], cost)
+    if not steps:
+        return
+    rows = await conn.fetch(f"SELECT position, reported_cost_usd, {_USAGE} FROM run_steps WHERE run_id = $1", run_id)
+    if rows:
+        await conn.executemany("UPDATE run_steps SET cost_usd = $3 WHERE run_id = $1 AND position = $2",
+                               [(run_id, step["position"], _step_cost(run, step, pricing)) for step in rows])
+
+
+def _step_cost(run: asyncpg.Record, step: asyncpg.Record | Step, pricing: Pricing) -> Decimal | None:
+    """A step's cost at its run's model, else (no model named) what the agent reported."""
+    if isinstance(step, Step):
+        usage, reported = step.usage, step.reported_cost_usd
+    else:
+        usage, reported = _usage_of(step), step["reported_cost_usd"]
+    if run is None or not run["model"]:
+        return reported
+    return pricing.price(run["provider"], run["model"], usage).usd
 
 
 async def add_token_usage(conn: asyncpg.Connection, event_id: str, agent: str, model: str, category: str,
