@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from costs_support import BUCKETS, RUNS, cost, expected, publish, recorded
+from costs_support import BUCKETS, RUNS, cost, events_of, expected, publish, recorded
 
 from rig_contracts import Names
 from rig_costs.domain import GROUPS
@@ -181,3 +181,18 @@ async def test_runs_and_roll_ups_export_as_csv(fed):
                                                                                    "format": "csv"})).text)))
     want = expected("issue")
     assert {r["key"]: Decimal(r["cost_usd"]) for r in issues} == {k: g["cost"] for k, g in want.items()}
+
+
+async def test_a_runs_events_in_any_order_leave_the_same_row(costs, redis, key_prefix):
+    run = RUNS[3]  # the Codex run: steps before its start, its end before its steps
+    events = events_of(run)
+    await publish(redis, Names(key_prefix), [events[2], events[-1], events[1], events[0], events[3], events[2]])
+
+    async def shown() -> bool:
+        found = await costs.get(f"/api/runs/{run.run_id}")
+        return found.status_code == 200 and found.json()["status"] == "succeeded" and len(found.json()["steps"]) == 3
+    await eventually(shown, what="the run in whatever order its events came")
+    found = (await costs.get(f"/api/runs/{run.run_id}")).json()
+    assert Decimal(found["cost_usd"]) == cost(run.model, run.total()) and found["agent"] == run.agent
+    assert found["input_tokens"] == run.total().input, "RUN_FINISHED's totals, not its steps added on top"
+    assert [Decimal(s["cost_usd"]) for s in found["steps"]] == [cost(run.model, t) for _, t in run.steps]
