@@ -151,7 +151,7 @@ async def publish(redis: aioredis.Redis, names: Names, events: list[Envelope]) -
 
 def group_key(run: Run, group_by: str) -> str:
     return {"agent": run.agent, "issue": run.subject, "repo": run.repo, "model": run.model,
-            "day": run.start.strftime("%Y-%m-%d")}[group_by]
+            "day": run.start.strftime("%Y-%m-%d"), "status": run.status or "running"}[group_by]
 
 
 def expected(group_by: str) -> dict[str, dict[str, Any]]:

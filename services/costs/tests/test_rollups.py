@@ -58,6 +58,9 @@ async def test_every_roll_up_equals_the_sums_computed_independently(fed):
             assert as_cents(shown["cost_usd"] or "0") == as_cents(group["cost"]), (group_by, key)
             assert Decimal(shown["cost_usd"] or "0") == group["cost"], "exact, not only to the cent"
             assert shown["basis"] == "API-equivalent"
+            hit = shown["cache_hit_rate"]
+            read, fed_in = group["cache_read_tokens"], group["input_tokens"] + group["cache_write_tokens"]
+            assert hit == (None if read + fed_in == 0 else pytest.approx(read / (read + fed_in))), (group_by, key)
         total = answer["total"]
         assert as_cents(total["cost_usd"]) == as_cents(sum((g["cost"] for g in want.values()), Decimal(0)))
         assert total["input_tokens"] == sum(g["input_tokens"] for g in want.values()), "no token counted twice"

@@ -12,7 +12,7 @@ from rich.table import Table
 from rig_cli import bootstrap
 from rig_cli.edge import AdminToken, Edge
 
-GROUPS = ("agent", "issue", "repo", "model", "step", "day")
+GROUPS = ("agent", "issue", "repo", "model", "step", "day", "status")
 
 
 @click.command("costs")

@@ -28,9 +28,9 @@ PROVIDERS: dict[str, PriceProvider] = {"claude": "anthropic", "claude-code": "an
                                        "codex": "openai", "openai": "openai"}
 """Whose list prices apply to a run of each provider (the scripted provider and the runtime's others: by model)."""
 
-GroupBy = Literal["agent", "issue", "repo", "model", "step", "day"]
-GROUPS: tuple[GroupBy, ...] = ("agent", "issue", "repo", "model", "step", "day")
-"""What `GET /api/costs` can group by."""
+GroupBy = Literal["agent", "issue", "repo", "model", "step", "day", "status"]
+GROUPS: tuple[GroupBy, ...] = ("agent", "issue", "repo", "model", "step", "day", "status")
+"""What `GET /api/costs` can group by (`status`: what failed or escalated work cost beside what succeeded)."""
 
 _STEP_KEY = re.compile(r":step:(?P<n>[0-9]+)$")
 
@@ -129,3 +129,9 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     for row in rows:
         writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
     return out.getvalue()
+
+
+def cache_hit_rate(input_tokens: int, cache_read_tokens: int, cache_write_tokens: int) -> float | None:
+    """Share of all input tokens read from the prompt cache; None when there was no input."""
+    total = input_tokens + cache_read_tokens + cache_write_tokens
+    return None if total == 0 else cache_read_tokens / total

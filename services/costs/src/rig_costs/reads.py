@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from rig_costs.domain import Cursor, GroupBy, money
+from rig_costs.domain import Cursor, GroupBy, cache_hit_rate, money
 
 _RUN_KEYS: dict[GroupBy, str] = {
     "agent": "coalesce(r.agent, '')",
@@ -17,6 +17,7 @@ _RUN_KEYS: dict[GroupBy, str] = {
     "repo": "coalesce(r.repo, '')",
     "model": "r.model",
     "day": "r.day::text",
+    "status": "r.status",
 }
 """The group key of a run for each grouping but `step` (steps are grouped from their own rows)."""
 
@@ -147,7 +148,9 @@ def _total(rows: list[asyncpg.Record]) -> dict[str, Any]:
         return sum(found, Decimal(0)) if found else None
     return {"runs": sum(r["runs"] for r in rows), **{k: int(sum(r[k] or 0 for r in rows)) for k in _TOKEN_COLUMNS},
             "cost_usd": money(add("cost_usd")), "unpriced": sum(r["unpriced"] for r in rows),
-            "basis": "API-equivalent", "provider_cost_usd": money(add("provider_cost_usd"))}
+            "basis": "API-equivalent", "provider_cost_usd": money(add("provider_cost_usd")),
+            "cache_hit_rate": cache_hit_rate(*(int(sum(r[k] or 0 for r in rows)) for k in (
+                "input_tokens", "cache_read_tokens", "cache_write_tokens")))}
 
 
 def _group(row: asyncpg.Record) -> dict[str, Any]:
@@ -155,6 +158,7 @@ def _group(row: asyncpg.Record) -> dict[str, Any]:
     found = {"key": row["key"]} if "key" in keys else {}
     out = {**found, "runs": row["runs"], **{k: int(row[k] or 0) for k in _TOKEN_COLUMNS},
            "cost_usd": money(row["cost_usd"]), "unpriced": row["unpriced"], "basis": "API-equivalent"}
+    out["cache_hit_rate"] = cache_hit_rate(out["input_tokens"], out["cache_read_tokens"], out["cache_write_tokens"])
     if "provider_cost_usd" in keys:
         out["provider_cost_usd"] = money(row["provider_cost_usd"])
     return out
