@@ -36,6 +36,7 @@ bench: sync
 	$(PY) -m bench.ingest
 	$(PY) -m bench.merger
 	$(PY) -m bench.router
+	$(PY) -m bench.costs
 
 docs: sync
 	$(PY) -m rig_contracts.schema

@@ -17,7 +17,7 @@ from rig_contracts import Names
 from rig_supervisor.harness import System
 from rig_supervisor.local import agent_identity, sandbox_credentials
 
-SERVICES = ["ingest", "router", "merger", "eventstore", "edge"]
+SERVICES = ["ingest", "router", "merger", "eventstore", "costs", "edge"]
 QUICK = {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_INGEST_SWEEP_INTERVAL_S": "1",
          "RIG_INGEST_SWEEP_RETRY_AFTER_S": "3", "RIG_MERGER_UNKNOWN_FIRST_S": "0.2", "RIG_AGENT_IDLE_EXIT_S": "3",
          "RIG_AGENT_BLOCK_S": "0.2", "RIG_AGENT_HEARTBEAT_S": "2"}

@@ -53,8 +53,8 @@ def test_every_process_of_make_run_holds_only_its_own_credentials(
         for agent in AGENTS:  # wake one dev and the review pool, as a new assignment would
             client.lpush(Names(key_prefix).signal(agent), "1")
         client.close()
-        seen = children_by_name(process.pid, wanted={"ingest", "router", "merger", "eventstore", "edge", "sandbox",
-                                                     *AGENTS})
+        seen = children_by_name(process.pid, wanted={"ingest", "router", "merger", "eventstore", "costs", "edge",
+                                                     "sandbox", *AGENTS})
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=60)
@@ -67,15 +67,15 @@ def test_every_process_of_make_run_holds_only_its_own_credentials(
     assert not any(OPERATOR_SECRET in v for e in everyone for v in e.values())  # nobody: not ours to hand out
     assert not any("PRIVATE KEY" in v for e in everyone for v in e.values())  # no key in any environment
     assert not any("RIG_TOKEN_PRIVATE_KEY" in e for e in everyone)  # the signing key stays with the supervisor
-    for name in ("ingest", "router", "merger", "eventstore"):
+    for name in ("ingest", "router", "merger", "eventstore", "costs"):
         assert {"RIG_DATABASE_URL", "RIG_REDIS_URL"} <= set(seen[name]), name
         assert MODEL_KEY not in seen[name].values() and "RIG_AGENT_TOKEN" not in seen[name]
         assert not names_of(seen[name], "RIG_GITHUB_DEV_") | names_of(seen[name], "RIG_GITHUB_REVIEW_"), name
     for name in ("router", "merger"):
         assert names_of(seen[name], "RIG_GITHUB_CONDUCTOR_") and "RIG_INGEST_WEBHOOK_SECRETS" not in seen[name]
     assert names_of(seen["ingest"], "RIG_GITHUB_CONDUCTOR_") and "RIG_INGEST_WEBHOOK_SECRETS" in seen["ingest"]
-    assert not names_of(seen["eventstore"], "RIG_GITHUB_CONDUCTOR_")
-    assert not any(WEBHOOK_SECRET in v for name in ("router", "merger", "eventstore", "edge", *AGENTS)
+    assert not names_of(seen["eventstore"], "RIG_GITHUB_CONDUCTOR_") and not names_of(seen["costs"], "RIG_GITHUB_")
+    assert not any(WEBHOOK_SECRET in v for name in ("router", "merger", "eventstore", "costs", "edge", *AGENTS)
                    for v in seen[name].values())
     assert not [n for n, v in seen["edge"].items() if is_secret(n, v)], seen["edge"]
     assert [n for n, v in seen["sandbox"].items() if is_secret(n, v)] == ["RIG_SANDBOX_WEBHOOK_SECRET"]
@@ -120,6 +120,7 @@ def test_the_environment_builders_withhold_what_a_process_does_not_use():
     shared = {"PATH", "RIG_KEY_PREFIX", "RIG_TOKEN_PUBLIC_KEY", "RIG_GITHUB_API_URL", "RIG_SANDBOX_TOKEN_TTL_S"}
     assert set(service_env("edge", env)) == shared
     assert set(service_env("eventstore", env)) == shared | {"RIG_DATABASE_URL", "RIG_REDIS_URL"}
+    assert set(service_env("costs", env)) == shared | {"RIG_DATABASE_URL", "RIG_REDIS_URL"}
     assert set(service_env("ingest", env)) == shared | {
         "RIG_DATABASE_URL", "RIG_REDIS_URL", "RIG_INGEST_WEBHOOK_SECRETS", "RIG_GITHUB_CONDUCTOR_APP_ID",
         "RIG_GITHUB_CONDUCTOR_PRIVATE_KEY_FILE"}

@@ -9,10 +9,14 @@ import asyncio
 import json
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 from github_sandbox_support import CHAOS_SEED, Sandbox
 from loop_support import Servers, conductor_with_agents, label, stored_events
+from system_support import admin_token, get_json, rig
 
 from rig_supervisor.harness import System
 from rig_testing.model_script import Say, Shell, Step, Tokens
@@ -79,6 +83,52 @@ async def keep_checks_pending_until_approved(sandbox: Sandbox, system: System, n
             await asyncio.sleep(0.5)
 
 
+async def costs_api(system: System, path: str, **params: str) -> dict[str, Any]:
+    """A read of the costs service, through the edge."""
+    query = "&".join(f"{k}={quote(v)}" for k, v in params.items())
+    return await get_json(f"{system.url('edge')}{path}?{query}", admin_token())
+
+
+async def check_costs(system: System, servers: Servers, folder: Path, subject: str) -> None:
+    """Every run of the item is in GET /api/runs with its steps (the dev runs with their output lines); the item's
+    total is the sum of its runs' RUN_FINISHED costs; `rig replay --service costs` from scratch gives the same
+    roll-ups."""
+    finished: dict[str, Decimal] = {}
+
+    async def all_runs_listed() -> bool:
+        log = [e for e in await stored_events(system) if e["subject"] == subject]
+        started = {e["data"]["run_id"] for e in log if e["type"] == "RUN_STARTED"}
+        finished.clear()
+        finished.update({e["data"]["run_id"]: Decimal(str(e["data"]["cost_usd"])) for e in log
+                         if e["type"] == "RUN_FINISHED"})
+        listed = (await costs_api(system, "/api/runs", issue=subject, limit="100"))["runs"]
+        return started == set(finished) and {r["run_id"] for r in listed if r["status"] != "running"} == started
+    await eventually(all_runs_listed, within_s=60, what="every run of the item in GET /api/runs", every_s=0.5)
+    assert len(finished) >= 4, "two dev runs and two reviews at least"
+    for run_id in finished:
+        run = await costs_api(system, f"/api/runs/{run_id}")
+        assert run["steps"] and "provider" in {s["step"] for s in run["steps"]}, run
+        assert run["priced"] and run["price_source"].startswith("genai-prices"), run
+
+    async def lines_stored() -> bool:  # runlogs is read apart from rig:events: its lines may come a little later
+        runs = [await costs_api(system, f"/api/runs/{run_id}") for run_id in finished]
+        return all(r["lines"] for r in runs if r["agent"] == "dev-e-python")
+    await eventually(lines_stored, within_s=30, what="the dev runs' output lines in GET /api/runs/{id}", every_s=0.5)
+    total = (await costs_api(system, "/api/costs", group_by="issue", issue=subject))["total"]
+    cent = Decimal("0.01")
+    assert Decimal(total["cost_usd"]).quantize(cent) == sum(finished.values(), Decimal(0)).quantize(cent)
+    assert total["runs"] == len(finished)
+
+    groups = ("agent", "issue", "repo", "model", "step", "day")
+    before = {g: await costs_api(system, "/api/costs", group_by=g) for g in groups}
+    replayed = await asyncio.to_thread(
+        rig, "replay", "--service", "costs", system=system, database_url=servers.database_url,
+        redis_url=servers.redis_url, key_prefix=servers.key_prefix, schema_suffix=servers.schema_suffix,
+        folder=folder)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert {g: await costs_api(system, "/api/costs", group_by=g) for g in groups} == before
+
+
 @pytest.mark.timeout(300)  # under 30 s alone; a loaded CI machine once needed more than the default 120
 @pytest.mark.parametrize("chaos", [CALM, CHAOS], ids=["calm", "chaos"])
 async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_clis, fake_anthropic, database_url,
@@ -105,6 +155,7 @@ async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_cli
         finally:
             ci.cancel()
         log = await stored_events(system)
+        await check_costs(system, servers, tmp_path, f"{REPO}#{number}")
         async with sandbox.roles() as gh:
             main = await gh.conductor.get_file(REPO, "hello.txt")
 

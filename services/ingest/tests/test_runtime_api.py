@@ -161,9 +161,9 @@ async def test_output_lines_go_to_runlogs_and_the_agents_channel(client, redis, 
     decoded = [{k.decode(): v.decode() for k, v in fields.items()} for fields in entries]
     expected = [
         {"agentId": AGENT, "ts": "2026-11-25T10:00:00Z", "level": "info", "message": "cloning", "repo": REPO,
-         "issueNumber": "42"},
+         "issueNumber": "42", "runId": run_id},
         {"agentId": AGENT, "ts": "2026-11-25T10:00:01Z", "level": "error", "message": "npm test failed",
-         "repo": REPO, "issueNumber": "42"},
+         "repo": REPO, "issueNumber": "42", "runId": run_id},
         {"agentId": AGENT, "ts": "2026-11-25T10:00:02Z", "level": "warn", "message": "idle", "repo": "",
          "issueNumber": ""},
         {"agentId": AGENT, "ts": "2026-11-25T10:00:03Z", "level": "info", "message": "fixing", "repo": REPO,

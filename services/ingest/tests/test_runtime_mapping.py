@@ -45,7 +45,7 @@ def test_idle_heartbeat_is_about_the_agent_and_a_pr_report_keys_on_the_pr():
 def test_log_lines_carry_the_documented_fields_as_text():
     lines = m.run_log_entries(RUN, [m.RunLogLine.model_validate({"timestamp": 1764064800000, "message": "hi"})])
     assert lines == [{"agentId": "dev-e-node", "ts": "1764064800000", "level": "info", "message": "hi",
-                      "repo": "octo/widgets", "issueNumber": "42"}]
+                      "repo": "octo/widgets", "issueNumber": "42", "runId": RUN.run_id}]
 
 
 def test_roles_and_speakers():

@@ -37,5 +37,6 @@ LOG_LINE_FIELDS: dict[str, str] = {
     "message": "The output line.",
     "repo": "owner/name of the work item, if any.",
     "issueNumber": "Issue number of the work item, if any.",
+    "runId": "The run the line belongs to (RUN_STARTED's run_id), if any; the costs service keeps lines by run.",
 }
 """One output line, as the public runtime posts it to `/api/agent-logs` (DESIGN.md section 9)."""

@@ -59,6 +59,9 @@ LiveHandler = Callable[["ServiceKit"], BatchHandler]
 Job = Callable[["ServiceKit"], Coroutine[Any, Any, None]]
 """A background job run for the service's lifetime once it has started."""
 
+StreamReader = Callable[["ServiceKit"], tuple[str, BatchHandler]]
+"""Another stream a service reads in its own group (a stream name and its batch handler), besides `rig:events`."""
+
 
 def refuse_embedded_servers(name: str, settings: CommonSettings) -> None:
     """Outside development, refuse to start without the database and Valkey URLs (never start embedded ones).
@@ -83,7 +86,8 @@ class ServiceKit:
 
     def __init__(self, name: str, settings: CommonSettings, *, migrations: Path | None = None,
                  projection: Projection | None = None, live_handler: LiveHandler | None = None,
-                 options: ConsumerOptions | None = None, jobs: Sequence[Job] = ()) -> None:
+                 options: ConsumerOptions | None = None, jobs: Sequence[Job] = (),
+                 readers: Sequence[StreamReader] = ()) -> None:
         self.name = name
         self.settings = settings
         self.names = Names(settings.key_prefix)
@@ -94,6 +98,7 @@ class ServiceKit:
         self._projection = projection
         self._live_handler = live_handler
         self._jobs = jobs
+        self._readers = readers
         self._options = options or ConsumerOptions()
         self._pool: asyncpg.Pool | None = None
         self._bus: Bus | None = None
@@ -148,6 +153,9 @@ class ServiceKit:
             self.rebuilder = Rebuilder(self._pool, self._projection.reset, projection, live,
                                        lambda: bus.trim(replays))
             self._bus.consumer(replays, self.name, consumer, self.rebuilder.handle, self._options)
+        for reader in self._readers:
+            stream, read = reader(self)
+            self._bus.consumer(stream, self.name, consumer, read, self._options)
         # The group gives each TOKEN_REVOKED to one replica (which records it); every replica also hears it here.
         self._bus.follow(self.names.events, self.name, self._hear_revocations)
         await self._bus.start()

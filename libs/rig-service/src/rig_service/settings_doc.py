@@ -32,6 +32,7 @@ SETTINGS_CLASSES: list[str] = [
     "rig_agent.settings:AgentSettings",
     "rig_merger.settings:MergerSettings",
     "rig_router.settings:RouterSettings",
+    "rig_costs.settings:CostsSettings",
 ]
 """Import paths (`module:Class`) of every Settings class to document, base classes first."""
 

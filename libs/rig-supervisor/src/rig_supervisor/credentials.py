@@ -4,7 +4,7 @@ The supervisor holds every secret of the local system (the servers' URLs, the we
 model keys, the agents' tokens). A child process gets the supervisor's environment without any of them, then
 only what its grants name:
 
-- the services on the database (ingest, router, merger, eventstore, and any other Kit service) get the
+- the services on the database (ingest, router, merger, eventstore, costs, and any other Kit service) get the
   PostgreSQL and Valkey URLs; the edge and the sandbox get neither;
 - ingest gets the webhook secrets it checks; the sandbox the one it signs with;
 - the conductor App (which merges) only ingest, the router and the merger;
@@ -53,6 +53,7 @@ SERVICE_GRANTS: dict[str, frozenset[Grant]] = {
     "router": frozenset({Grant.DATA, Grant.GITHUB_CONDUCTOR, Grant.EDGE}),
     "merger": frozenset({Grant.DATA, Grant.GITHUB_CONDUCTOR, Grant.EDGE}),
     "eventstore": frozenset({Grant.DATA, Grant.EDGE}),
+    "costs": frozenset({Grant.DATA, Grant.EDGE}),
     "edge": frozenset({Grant.EDGE}),
     "sandbox": frozenset({Grant.WEBHOOKS_OUT}),
 }

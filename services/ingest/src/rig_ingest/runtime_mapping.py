@@ -271,15 +271,17 @@ def runtime_event(body: RuntimeEvent, source: str) -> Mapped:
     return Mapped(event, once)
 
 
-def log_entry(agent: str, ts: str, level: str, message: str, repo: str | None, number: int | None) -> dict[str, str]:
+def log_entry(agent: str, ts: str, level: str, message: str, repo: str | None, number: int | None,
+              run_id: str = "") -> dict[str, str]:
     """One output line as `runlogs` and `logs:{agent}` carry it (rig_contracts.entries.LOG_LINE_FIELDS)."""
-    return {"agentId": agent, "ts": ts, "level": level, "message": message, "repo": repo or "",
-            "issueNumber": str(number) if number else ""}
+    entry = {"agentId": agent, "ts": ts, "level": level, "message": message, "repo": repo or "",
+             "issueNumber": str(number) if number else ""}
+    return {**entry, "runId": run_id} if run_id else entry
 
 
 def run_log_entries(run: Run, lines: Sequence[RunLogLine]) -> list[dict[str, str]]:
     """The lines of `POST /api/execution-logs/{id}/logs`, about the run's work item."""
-    return [log_entry(run.agent, line.timestamp, line.level, line.message, run.repo, run.issue_number)
+    return [log_entry(run.agent, line.timestamp, line.level, line.message, run.repo, run.issue_number, run.run_id)
             for line in lines]
 
 

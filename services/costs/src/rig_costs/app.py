@@ -1,0 +1,37 @@
+"""Wiring of the cost tracker: its kit (projection of `rig:events` through the inbox, `runlogs` stored), routes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from rig_contracts import Names
+from rig_costs.api import api_router
+from rig_costs.budgets import Budgets
+from rig_costs.domain import Pricing
+from rig_costs.handlers import costs_projection
+from rig_costs.lines import runlogs_reader
+from rig_costs.retention import retention_job
+from rig_costs.settings import CostsSettings
+from rig_kit import ServiceKit
+from rig_kit.app import service_app
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+if not MIGRATIONS.is_dir():  # running from the source tree
+    MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: CostsSettings | None = None) -> FastAPI:
+    """The cost tracker app."""
+    settings = settings or CostsSettings()
+    budgets = Budgets(_dollars(settings.costs_issue_budget_usd), _dollars(settings.costs_repo_day_budget_usd))
+    projection = costs_projection(Names(settings.key_prefix), Pricing(), budgets)
+    kit = ServiceKit("costs", settings, migrations=MIGRATIONS, projection=projection,
+                     readers=[runlogs_reader], jobs=[retention_job(settings)])
+    return service_app(kit, api_router(kit, settings), title="rig-conductor costs")
+
+
+def _dollars(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
