@@ -8,6 +8,7 @@ developer's machine lacks them, and says how to get them.
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -92,3 +93,17 @@ def built_services() -> dict[str, tuple[int, tuple[str, ...]]]:
 def routes_of_topology() -> dict[str, str]:
     """Prefix -> service for every built service."""
     return {path: name for name, (_, paths) in built_services().items() for path in paths}
+
+
+@functools.cache
+def _compose_json(profiles: tuple[str, ...]) -> str:
+    command = tools().compose_command()
+    for profile in profiles:
+        command += ["--profile", profile]
+    return run([*command, "-f", str(ROOT / "compose.yaml"), "config", "--format", "json"])
+
+
+def compose_config(*profiles: str) -> dict[str, Any]:
+    """`docker compose config` as JSON: the file as Compose itself reads it (anchors merged, defaults filled)."""
+    loaded: dict[str, Any] = json.loads(_compose_json(profiles))
+    return loaded
