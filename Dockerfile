@@ -29,6 +29,7 @@ RUN groupadd --gid 10001 rig \
 COPY --from=build /app /app
 COPY topology.toml /app/topology.toml
 COPY deploy/docker/entrypoint.sh /usr/local/bin/rig-entrypoint
+COPY deploy/docker/healthcheck.py /usr/local/bin/rig-healthcheck
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 RIG_TOPOLOGY=/app/topology.toml RIG_BIND_HOST=0.0.0.0 \
     RIG_DATA_DIR=/tmp/rig HOME=/home/rig
 WORKDIR /app
@@ -39,7 +40,7 @@ ENV RIG_SERVICE=edge RIG_PORT=8000
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ['RIG_PORT'], timeout=3)"]
+  CMD ["rig-healthcheck"]
 CMD ["sh", "-c", "exec python -m rig_service.serve \"$RIG_SERVICE\" --host 0.0.0.0 --port \"$RIG_PORT\""]
 
 FROM runtime AS sandbox
@@ -54,7 +55,7 @@ ENV RIG_SERVICE=sandbox RIG_PORT=8090
 USER 10001:10001
 EXPOSE 8090
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ['RIG_PORT'], timeout=3)"]
+  CMD ["rig-healthcheck"]
 CMD ["sh", "-c", "exec python -m rig_service.serve \"$RIG_SERVICE\" --host 0.0.0.0 --port \"$RIG_PORT\""]
 
 FROM runtime AS agent-base
@@ -74,7 +75,7 @@ ENV RIG_AGENT_WORK_DIR=/work RIG_PORT=8080 RIG_AGENT_CLUSTER=true
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ['RIG_PORT'], timeout=3)"]
+  CMD ["rig-healthcheck"]
 CMD ["sh", "-c", "exec python -m rig_agent --agent \"$RIG_AGENT\" --port \"$RIG_PORT\""]
 
 FROM agent-base AS agent-node
