@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
-from typing import Any
 
 import pytest
 from deploy_support import ROOT, built_services, compose_config, run, tools, topology

