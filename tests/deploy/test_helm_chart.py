@@ -88,6 +88,13 @@ def test_one_deployment_and_service_per_built_service_and_the_edge():
     assert set(of_kind(docs, "Service")) == expected
 
 
+def test_a_hook_job_migrates_once_before_the_new_pods():
+    (job,) = of_kind(rendered("production"), "Job").values()
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["python", "-m", "rig_kit.migrate"]
+
+
 def test_agent_pools_scale_on_both_lists_with_the_contract_defaults():
     docs = rendered("default")
     pools = set(topology().agents.names)
@@ -116,6 +123,16 @@ def test_keda_settings_are_settable_per_pool():
     assert scaled["rig-dev-e-node"]["spec"]["maxReplicaCount"] == 1
     production = of_kind(rendered("production"), "ScaledObject")
     assert production["rig-review-e"]["spec"]["cooldownPeriod"] == 600
+
+
+def test_the_key_prefix_reaches_the_triggers_and_every_process():
+    docs = rendered("default", "keyPrefix=team-a:")
+    lists = {trigger["metadata"]["listName"] for scaled in of_kind(docs, "ScaledObject").values()
+             for trigger in scaled["spec"]["triggers"]}
+    assert "team-a:signal:review-e" in lists and "team-a:busy:review-e" in lists
+    for name, pod in _pods(docs).items():
+        env = {var["name"]: var.get("value") for var in pod["containers"][0]["env"]}
+        assert env["RIG_KEY_PREFIX"] == "team-a:", name
 
 
 def test_trigger_authentication_reads_an_existing_secret():

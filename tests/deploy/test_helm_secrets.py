@@ -42,6 +42,8 @@ def _secret_refs(pod: dict[str, Any]) -> tuple[set[str], set[str]]:
 def _expected(workload: dict[str, Any]) -> tuple[frozenset[Grant], str | None]:
     labels = workload["metadata"]["labels"]
     process = labels["rig-conductor/process"]
+    if labels["app.kubernetes.io/component"] == "migration":
+        return frozenset({Grant.DATA}), None  # the database URL alone: it never touches Valkey
     if labels["app.kubernetes.io/component"] == "agent":
         role = Grant.GITHUB_REVIEW if process == "review-e" else Grant.GITHUB_DEV
         return frozenset({role, Grant.MODEL}), AGENT_IDENTITY + process
@@ -58,6 +60,8 @@ def test_each_secret_is_mounted_only_where_credentials_py_grants_it(values):
         shared = {secret for secret in names if not secret.startswith(AGENT_IDENTITY)}
         assert shared <= set(SECRET_GRANTS), f"{name} reads a Secret the chart does not know: {shared}"
         got = {SECRET_GRANTS[secret] for secret in shared}
+        if workload["metadata"]["labels"]["app.kubernetes.io/component"] == "migration":
+            assert names == {"rig-database"}, name
         assert got == set(grants), f"{name}: secrets {sorted(shared)} give {sorted(got)}, expected {sorted(grants)}"
         assert names - shared == ({identity} if identity else set()), name
         # The variable names taken from single keys are the ones those grants let through.

@@ -44,6 +44,10 @@ resources:
   value: {{ .Values.logLevel | quote }}
 - name: RIG_BIND_HOST
   value: "0.0.0.0"
+{{- with .Values.keyPrefix }}
+- name: RIG_KEY_PREFIX
+  value: {{ . | quote }}
+{{- end }}
 {{- with .Values.tokenPublicKey }}
 - name: RIG_TOKEN_PUBLIC_KEY
   value: {{ . | quote }}
