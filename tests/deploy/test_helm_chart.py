@@ -9,7 +9,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 from cloudcoil.models.keda.v1alpha1 import ScaledObject, TriggerAuthentication
-from cloudcoil.models.prometheus_operator.v1 import PrometheusRule, ServiceMonitor
+from cloudcoil.models.prometheus_operator.v1 import PodMonitor, PrometheusRule, ServiceMonitor
 from deploy_support import (
     CHART,
     KUBE_VERSION,
@@ -24,7 +24,8 @@ from deploy_support import (
 )
 
 MODELS: dict[str, Any] = {"ScaledObject": ScaledObject, "TriggerAuthentication": TriggerAuthentication,
-                          "ServiceMonitor": ServiceMonitor, "PrometheusRule": PrometheusRule}
+                          "ServiceMonitor": ServiceMonitor, "PodMonitor": PodMonitor,
+                          "PrometheusRule": PrometheusRule}
 KEDA_DEFAULTS = {"pollingInterval": 15, "cooldownPeriod": 300, "minReplicaCount": 0, "maxReplicaCount": 1}
 
 
@@ -51,7 +52,7 @@ def test_rendered_manifests_are_valid_for_kubernetes_1_31(values):
 
 def test_production_renders_the_monitoring_objects_and_defaults_do_not():
     production = rendered("production")
-    for kind in ("ServiceMonitor", "PrometheusRule"):
+    for kind in ("ServiceMonitor", "PodMonitor", "PrometheusRule"):
         assert of_kind(production, kind), kind
         assert not of_kind(rendered("default"), kind), kind
     dashboards = [doc for doc in production if doc["kind"] == "ConfigMap"
@@ -184,3 +185,21 @@ def test_agents_cannot_reach_postgresql():
     (source,) = services["spec"]["ingress"][0]["from"]
     assert source["podSelector"]["matchExpressions"] == [
         {"key": "app.kubernetes.io/component", "operator": "NotIn", "values": ["agent"]}]
+
+
+def test_prometheus_finds_every_process_under_the_jobs_the_alerts_name():
+    docs = rendered("production")
+    paths = {monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]:
+             monitor["spec"]["endpoints"][0]["path"] for monitor in of_kind(docs, "ServiceMonitor").values()}
+    assert paths == {"service": "/metrics", "edge": "/services/edge/metrics"}
+    (pods,) = of_kind(docs, "PodMonitor").values()
+    assert pods["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] == "agent"
+    assert pods["spec"]["podMetricsEndpoints"][0]["path"] == "/metrics"
+    jobs = {doc["metadata"]["labels"]["rig-conductor/job"] for doc in of_kind(docs, "Service").values()}
+    jobs |= {doc["spec"]["template"]["metadata"]["labels"]["rig-conductor/job"]
+             for doc in of_kind(docs, "Deployment").values()
+             if doc["metadata"]["labels"]["app.kubernetes.io/component"] == "agent"}
+    assert jobs == {"rig-conductor", "rig-conductor-edge", "rig-agents"}
+    rules = of_kind(docs, "PrometheusRule")["rig-alerts"]["spec"]["groups"][0]["rules"]
+    down = next(rule for rule in rules if rule["alert"] == "RigServiceDown")
+    assert all(job in down["expr"] for job in jobs)
