@@ -6,7 +6,18 @@ from __future__ import annotations
 import json
 import re
 
-from deploy_support import ROOT, built_services, compose_config, of_kind, rendered, routes_of_topology, topology
+import yaml
+from deploy_support import (
+    CHART,
+    NOT_BUILT,
+    ROOT,
+    built_services,
+    compose_config,
+    of_kind,
+    rendered,
+    routes_of_topology,
+    topology,
+)
 
 
 def local_edge_routes() -> dict[str, str]:
@@ -63,3 +74,13 @@ def test_services_not_built_yet_are_left_out_everywhere():
             continue  # once the package exists the chart and compose must carry it, and the test above says so
         assert name not in compose_config()["services"]
         assert f"rig-{name}" not in of_kind(rendered("default"), "Deployment")
+
+
+def test_the_chart_values_copy_the_route_table_for_every_service():
+    # Services not built yet are in values.yaml, disabled, with their routes ready for the day they are.
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    table = {name: spec for name, spec in topology().services.items() if name not in NOT_BUILT}
+    assert set(values) == set(table)
+    for name, spec in table.items():
+        assert (values[name]["port"], tuple(values[name]["paths"])) == (spec.port, spec.paths), name
+        assert values[name]["enabled"] == (name in built_services()), name
