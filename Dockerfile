@@ -8,7 +8,8 @@
 
 ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
-FROM ghcr.io/astral-sh/uv:0.9.7 AS uv
+# The uv that wrote uv.lock here (a lock may use features older uv cannot read).
+FROM ghcr.io/astral-sh/uv:0.13.10 AS uv
 
 FROM node:22.12.0-bookworm-slim AS node
 
