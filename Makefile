@@ -3,7 +3,7 @@
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PY := .venv/bin/python
 
-.PHONY: run test lint bench sync docs clean
+.PHONY: run test lint bench sync docs clean images
 
 sync:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -42,6 +42,14 @@ docs: sync
 	$(PY) -m rig_contracts.schema
 	$(PY) -m rig_service.settings_doc
 	$(PY) -m rig_router.config_schema
+
+# Container images, for people who have Docker (compose.yaml and the Helm chart use them; docs/deploy.md).
+IMAGE_TAG ?= local
+images:
+	docker build --target service -t rig-conductor:$(IMAGE_TAG) .
+	docker build --target sandbox -t rig-sandbox:$(IMAGE_TAG) .
+	for stack in base node python dotnet; do \
+	  docker build --target agent-$$stack -t rig-agent-$$stack:$(IMAGE_TAG) . || exit 1; done
 
 clean:
 	rm -rf .rig bench/results

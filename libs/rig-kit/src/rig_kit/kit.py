@@ -81,6 +81,13 @@ def refuse_embedded_servers(name: str, settings: CommonSettings) -> None:
             f"(where {name} starts embedded servers under RIG_DATA_DIR)")
 
 
+def migration_plan(name: str, schema: str, migrations: Path | None) -> list[Migration]:
+    """Migrations of a service: the library's tables, revoked tokens, then its own folder (`migrations`)."""
+    own = folder_migrations(name, migrations) if migrations else []
+    revoked = Migration("rig_identity", "0001_revoked_tokens.sql", REVOKED_TOKENS_SQL.format(schema=schema))
+    return [*library_migrations(), revoked, *own]
+
+
 class ServiceKit:
     """Everything a service needs at run time, started and stopped with its FastAPI app's lifespan."""
 
@@ -130,9 +137,7 @@ class ServiceKit:
 
     def plan(self) -> list[Migration]:
         """Migrations of this service: the library's tables, revoked tokens, then its own folder."""
-        own = folder_migrations(self.name, self._migrations) if self._migrations else []
-        revoked = Migration("rig_identity", "0001_revoked_tokens.sql", REVOKED_TOKENS_SQL.format(schema=self.schema))
-        return [*library_migrations(), revoked, *own]
+        return migration_plan(self.name, self.schema, self._migrations)
 
     async def start(self) -> None:
         """Reach the servers, migrate, load revocations, start consuming and relaying."""
