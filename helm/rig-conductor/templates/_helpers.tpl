@@ -52,6 +52,12 @@ resources:
 - name: RIG_TOKEN_PUBLIC_KEY
   value: {{ . | quote }}
 {{- end }}
+{{- range $role, $login := .Values.githubLogins }}
+{{- with $login }}
+- name: RIG_GITHUB_{{ upper $role }}_LOGIN
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{- define "rig.podSecurity" -}}
