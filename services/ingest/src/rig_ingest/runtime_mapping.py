@@ -33,7 +33,7 @@ Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else str
 NoRepo = Annotated[p.Repo | None, BeforeValidator(lambda value: value or None)]
 """A repository, where the runtime sends `""` (or null) for "none": outside an assignment."""
 
-NoNumber = Annotated[int | None, BeforeValidator(lambda value: value or None), Field(default=None, ge=1)]
+NoNumber = Annotated[Annotated[int, Field(ge=1)] | None, BeforeValidator(lambda value: value or None)]
 """An issue number, where the runtime sends `0` (or null) for "none"."""
 
 
