@@ -181,7 +181,7 @@ async def test_the_runtimes_instance_heartbeat_and_usage_outside_work_are_record
     beat = {"type": "HEARTBEAT", "agentId": f"{AGENT}/x2k4p", "status": "busy", "currentIssue": 42,
             "currentRepo": REPO, "activeProvider": "claude-cli", "availableProviders": ["claude-cli", "codex"],
             "providers": {"claude-cli": {"available": True}}, "integrations": {"github": True}}
-    idle = {"type": "HEARTBEAT", "agentId": f"{AGENT}/x2k4p", "status": "idle", "currentIssue": None,
+    idle: dict[str, Any] = {"type": "HEARTBEAT", "agentId": f"{AGENT}/x2k4p", "status": "idle", "currentIssue": None,
             "currentRepo": None, "activeProvider": "claude-cli", "availableProviders": [], "providers": {},
             "integrations": {}}
     usages = [{"type": "TOKEN_USAGE", "agentId": AGENT, "repo": "", "issueNumber": 0, "model": "claude-haiku-4-5",

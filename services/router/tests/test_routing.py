@@ -18,8 +18,8 @@ from router_support import (
 )
 
 from rig_contracts import event_from_json
-from rig_testing.waiting import eventually
 from rig_router.emit import FEEDBACK_MARK
+from rig_testing.waiting import eventually
 
 
 async def test_an_approved_python_issue_is_assigned_and_signalled_exactly_once(router, sandbox, run_id, settings):

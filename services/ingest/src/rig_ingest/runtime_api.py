@@ -170,7 +170,7 @@ class RuntimeCalls:
         if not isinstance(bus, RedisBus):
             return []
         try:
-            found = await bus.client.xrevrange(self._kit.names.assignments(agent), count=LINK_LOOKBACK)
+            found: Any = await bus.client.xrevrange(self._kit.names.assignments(agent), count=LINK_LOOKBACK)
         except RedisError:
             return []  # the run then stays under the subject the runtime named: a display matter, not a loss
         return [{_text(k): _text(v) for k, v in fields.items()} for _id, fields in found]

@@ -29,7 +29,8 @@ async def next_entry(kit: ServiceKit, agent: str) -> dict[str, Any] | None:
     bus = kit.bus
     if not isinstance(bus, RedisBus):
         raise TypeError("pull mode for push pools needs the Valkey bus (RIG_REDIS_URL)")
-    client, stream = bus.client, kit.names.assignments(agent)
+    client: Any = bus.client
+    stream = kit.names.assignments(agent)
     try:
         found = await client.xreadgroup(GROUP, agent, {stream: ">"}, count=1)
     except ResponseError as error:
@@ -40,7 +41,8 @@ async def next_entry(kit: ServiceKit, agent: str) -> dict[str, Any] | None:
         found = await client.xreadgroup(GROUP, agent, {stream: ">"}, count=1)
     if not found:
         return None
-    [(_stream, [(entry_id, fields)])] = found
+    entries: list[Any] = found[0][1]
+    entry_id, fields = entries[0]
     await client.xack(stream, GROUP, entry_id)
     await client.lpop(kit.names.signal(agent))
     entry = {_text(k): _text(v) for k, v in fields.items() if _text(k) != EVENT_FIELD}
