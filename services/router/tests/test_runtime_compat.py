@@ -17,6 +17,9 @@ from rig_testing.waiting import eventually
 
 QUICK = {"router_start_lease_s": 0.3, "router_progress_lease_s": 600.0, "router_lease_sweep_s": 0.1}
 AGENT = "dev-e-base"
+RUNTIME_READS = ("repo", "issueNumber", "title", "priority", "stack", "testCommand", "buildCommand", "tools", "body",
+                 "assignmentId")
+"""The flat fields the public runtime reads from an assignment entry."""
 
 
 @pytest.fixture
@@ -90,6 +93,8 @@ async def test_a_push_pool_asking_over_http_gets_its_streams_next_entry_or_204(l
     assert {k: entry[k] for k in ("repo", "issueNumber", "title", "body", "stack")} == \
         {k: streamed[k] for k in ("repo", "issueNumber", "title", "body", "stack")}
     assert entry["body"] == "Fix it."
+    # Every flat field the runtime's stream consumer reads is on the entry (DESIGN.md section 9).
+    assert set(RUNTIME_READS) <= set(streamed), set(RUNTIME_READS) - set(streamed)
     assert (await leasing.get(url, headers=pull)).status_code == 204
     assert await redis.llen(names.signal(AGENT)) == 0  # its wake taken with it: nothing keeps the pool awake
     assert (await redis.xpending(names.assignments(AGENT), "agents"))["pending"] == 0
