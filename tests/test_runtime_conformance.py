@@ -44,13 +44,14 @@ async def test_every_recorded_runtime_call_gets_the_answer_the_runtime_needs(
             if call["path"] == "/api/execution-logs":
                 run = answer.json()["id"]
 
-        async def recorded() -> list[dict[str, Any]] | None:
-            log = [e["event"] for e in await whole_log(system.url("eventstore"), admin_token())]
-            return log if any(e["type"] == "RUN_FINISHED" for e in log) else None
+        async def recorded() -> list[dict[str, Any]]:
+            return [e["event"] for e in await whole_log(system.url("eventstore"), admin_token())]
 
-        await eventually(recorded, within_s=60, what="the runtime's events in the event store")
+        async def finished() -> bool:
+            return any(e["type"] == "RUN_FINISHED" for e in await recorded())
+
+        await eventually(finished, within_s=60, what="the runtime's events in the event store")
         log = await recorded()
-    assert log is not None
     [beat] = [e for e in log if e["type"] == "AGENT_HEARTBEAT"]
     assert (beat["source"], beat["data"]["agent"], beat["data"]["instance"], beat["data"]["provider"]) == (
         "agent:dev-e-node", "dev-e-node", "x2k4p", "claude-cli")
