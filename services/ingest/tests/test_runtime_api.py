@@ -170,8 +170,50 @@ async def test_output_lines_go_to_runlogs_and_the_agents_channel(client, redis, 
          "issueNumber": "42"},
     ]
     assert decoded == expected
-    assert await read_channel(pubsub, 4) == expected
+    # The runtime sends each line to both calls: the live channel carries the agent-log ones, once, in one shape.
+    assert await read_channel(pubsub, 2) == expected[2:]
+    assert await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5) is None
     await pubsub.aclose()
+
+
+async def test_the_runtimes_instance_heartbeat_and_usage_outside_work_are_recorded(client, database_url, schema):
+    """Issue 14, items 1 and 7: the bodies exactly as the runtime builds them."""
+    beat = {"type": "HEARTBEAT", "agentId": f"{AGENT}/x2k4p", "status": "busy", "currentIssue": 42,
+            "currentRepo": REPO, "activeProvider": "claude-cli", "availableProviders": ["claude-cli", "codex"],
+            "providers": {"claude-cli": {"available": True}}, "integrations": {"github": True}}
+    idle: dict[str, Any] = {"type": "HEARTBEAT", "agentId": f"{AGENT}/x2k4p", "status": "idle", "currentIssue": None,
+            "currentRepo": None, "activeProvider": "claude-cli", "availableProviders": [], "providers": {},
+            "integrations": {}}
+    usages = [{"type": "TOKEN_USAGE", "agentId": AGENT, "repo": "", "issueNumber": 0, "model": "claude-haiku-4-5",
+               "inputTokens": 10, "outputTokens": 2, "costUsd": 0.0001, "category": category}
+              for category in ("idle", "chat", "")]
+    for body in (beat, idle, *usages):
+        response = await client.post("/api/events", json=body)
+        assert response.status_code == 202, (body, response.text)
+    busy, rested, *used = await outbox_events(database_url, schema)
+    assert (busy.source, busy.subject, busy.data.agent, busy.data.instance) == (
+        f"agent:{AGENT}", SUBJECT, AGENT, "x2k4p")
+    assert (busy.data.status, busy.data.provider, busy.data.current_task, busy.data.current_repo,
+            busy.data.current_issue) == ("busy", "claude-cli", SUBJECT, REPO, 42)
+    assert busy.data.available_providers == ["claude-cli", "codex"]
+    assert busy.data.providers == {"claude-cli": {"available": True}} and busy.data.integrations == {"github": True}
+    assert (rested.subject, rested.data.current_task, rested.data.instance) == (f"agent:{AGENT}", None, "x2k4p")
+    assert [(u.subject, u.data.agent, u.data.category) for u in used] == [
+        (f"agent:{AGENT}", AGENT, "idle"), (f"agent:{AGENT}", AGENT, "chat"), (f"agent:{AGENT}", AGENT, "work")]
+
+
+async def test_a_review_run_belongs_to_the_work_item_its_entry_links(client, redis, key_prefix, database_url, schema):
+    """Issue 14, item 8: the runtime's review entry names the PR as issueNumber and the work item as linkedIssue."""
+    await redis.xadd(f"{key_prefix}assignments:review-e", {"repo": REPO, "issueNumber": "43", "linkedIssue": "42"})
+    body = {"repo": REPO, "issueNumber": 43, "agentId": "review-e", "status": "running", "model": "m", "steps": []}
+    opened = await client.post("/api/execution-logs", json=body)
+    assert opened.status_code == 201, opened.text
+    done = await client.post(f"/api/execution-logs/{opened.json()['id']}/complete",
+                             json={"status": "completed", "prNumber": 43})
+    assert done.status_code == 200, done.text
+    started, finished = await outbox_events(database_url, schema)
+    assert (started.subject, started.data.number) == (SUBJECT, 42)
+    assert (finished.subject, finished.data.number, finished.data.pr_number) == (SUBJECT, 42, 43)
 
 
 async def test_a_token_must_be_the_agent_it_names(client, keys, database_url, schema):

@@ -36,6 +36,8 @@ async def test_unstarted_work_is_signalled_again_then_reassigned_then_escalated(
     [assigned] = await eventually(lambda: events_of(redis, names, "ISSUE_ASSIGNED", idle.subject), what="assigned")
 
     signal = names.signal("dev-e-base")
+    await eventually(lambda: _length(redis, signal, 2), what="both first wake entries")
+    await redis.delete(signal)  # an agent popped both wakes, but took only the first assignment
     again = f"again:{assigned.data.assignment_id}".encode()
     await eventually(lambda: _has(redis, signal, again), what="the idle assignment signalled again")
     assert f"again:{first.data.assignment_id}".encode() not in await redis.lrange(signal, 0, -1), \
@@ -79,3 +81,7 @@ async def test_a_pulled_assignment_not_acknowledged_within_its_lease_is_handed_o
 async def _next(http: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, str] | None:
     answer = await http.get("/api/assignments/next?agentId=ibuild-e", headers=headers)
     return answer.json() if answer.status_code == 200 else None
+
+
+async def _length(redis, key: str, wanted: int) -> bool:
+    return await redis.llen(key) >= wanted

@@ -18,6 +18,7 @@ from router_support import (
 )
 
 from rig_contracts import event_from_json
+from rig_router.emit import FEEDBACK_MARK
 from rig_testing.waiting import eventually
 
 
@@ -132,7 +133,8 @@ async def test_requires_macos_goes_to_ibuild_e_which_pulls_it_with_a_lease(route
     assert (await router.http.get("/api/assignments/next?agentId=ibuild-e", headers=other)).status_code == 403
     reader = router.token("agent:ibuild-e", "read")
     assert (await router.http.get("/api/assignments/next?agentId=ibuild-e", headers=reader)).status_code == 403
-    assert (await router.http.get("/api/assignments/next?agentId=dev-e-node", headers=ibuild)).status_code == 422
+    assert (await router.http.get("/api/assignments/next?agentId=dev-e-node", headers=ibuild)).status_code == 403
+    assert (await router.http.get("/api/assignments/next?agentId=nobody", headers=ibuild)).status_code == 422
     assert (await router.http.post("/api/assignments/nope/ack?agentId=ibuild-e", headers=ibuild)).status_code == 422
 
 
@@ -149,6 +151,10 @@ async def test_the_dispute_loop_and_a_label_removed_mid_work(router, sandbox, ru
     await eventually(lambda: _count(router, names.assignments("dev-e-python"), 2), what="back to dev-e")
     back = (await entries(router.redis, names.assignments("dev-e-python")))[-1]
     assert (back["feedback"], back["branch"], back["attempt"]) == ("Handle the empty cart.", "rig/fix", "2")
+    # The public runtime reads only `body`: the issue's text, then the review's, marked (issue 14).
+    first = (await entries(router.redis, names.assignments("dev-e-python")))[0]
+    assert back["body"] == first["body"] + FEEDBACK_MARK + "Handle the empty cart."
+    assert back["issueBody"] == first["body"] and "The review's text" in FEEDBACK_MARK
     await publish(router.redis, names, issue.unapproved())
     await eventually(lambda: events_of(router.redis, names, "ISSUE_CANCELLED"), what="ISSUE_CANCELLED")
     await publish(router.redis, names, issue.disputed(7, 101))
@@ -186,9 +192,13 @@ async def test_work_items_learnings_and_bad_requests(router, run_id):
     spoofed = {**learned, "agentId": "review-e"}
     assert (await router.http.post("/api/repo-learnings", json=spoofed, headers=dev)).status_code == 403
     assert (await router.http.post("/api/repo-learnings", json={"repo": "x"}, headers=dev)).status_code == 422
-    found = (await router.http.get(f"/api/repo-learnings?repo=acme/l-{run_id}", headers=auth)).json()
+    ours = auth | {"Accept": "application/vnd.rig.learnings+json"}
+    found = (await router.http.get(f"/api/repo-learnings?repo=acme/l-{run_id}", headers=ours)).json()
     assert [(x["key"], x["value"], x["agentId"]) for x in found["learnings"]] == [
         ("test-command", "npm test -- --ci", "dev-e-node")]
+    # The public runtime's path answers its own shape: a bare array of {key, value} (issue 14).
+    bare = (await router.http.get(f"/api/repo-learnings?repo=acme/l-{run_id}", headers=auth)).json()
+    assert bare == [{"key": "test-command", "value": "npm test -- --ci"}]
 
 
 async def test_a_config_that_cannot_be_read_blocks_with_an_explanation(router, sandbox, run_id, conductor):

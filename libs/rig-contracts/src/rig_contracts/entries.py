@@ -14,7 +14,10 @@ ASSIGNMENT_FIELDS: dict[str, str] = {
     "testCommand": "Test command from .rig-agent.yaml.",
     "buildCommand": "Build command from .rig-agent.yaml.",
     "tools": "Extra tools, comma-separated.",
-    "body": "Issue body (untrusted text).",
+    "body": "Issue body (untrusted text); in a dispute or fix assignment followed by the review's text, marked.",
+    "issueBody": "The issue body alone (dev assignments).",
+    "feedback": "The review's text or the reason for a fix (dev assignments).",
+    "linkedIssue": "The work item's issue number (review assignments, whose issueNumber is the PR).",
 }
 """Flat fields beside the envelope in an assignment entry, for the public agent runtime (DESIGN.md section 9)."""
 

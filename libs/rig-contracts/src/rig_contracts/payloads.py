@@ -271,6 +271,13 @@ class AgentHeartbeat(Payload):
     status: str = Field(default="online", description="online, busy, idle, offline.")
     provider: str = Field(default="", description="Provider in use.")
     current_task: str | None = Field(default=None, description="Subject being worked on.")
+    instance: str = Field(default="", description="Which process of the pool: the public runtime's "
+                                                  "`{agent}/{instance}` id names one (last 5 of its HOSTNAME).")
+    current_repo: str | None = Field(default=None, description="owner/name it works on, as the runtime reports it.")
+    current_issue: int | None = Field(default=None, description="Issue (or PR) it works on, as reported.")
+    available_providers: list[str] = Field(default_factory=list, description="Providers it could use.")
+    providers: dict[str, object] = Field(default_factory=dict, description="Per-provider state it reports.")
+    integrations: dict[str, object] = Field(default_factory=dict, description="Integrations it reports.")
 
 
 class AgentStuck(Payload):

@@ -127,7 +127,8 @@ class DevRun:
         attempt_field = self.a.field("attempt")
         provider = self.ctx.setup.provider_for("dev", int(attempt_field) if attempt_field.isdigit() else 1)
         for attempt in range(1, self.ctx.options.check_attempts + 1):
-            prompt = dev_prompt(self.a.repo, self.a.number, self.a.field("title"), self.a.field("body"),
+            prompt = dev_prompt(self.a.repo, self.a.number, self.a.field("title"),
+                                self.a.field("issueBody") or self.a.field("body"),
                                 feedback=feedback, test_command=self.a.field("testCommand"),
                                 build_command=self.a.field("buildCommand"))
             result = await run_provider(self.ctx.setup, provider, self.record, self.totals, prompt, self.path,

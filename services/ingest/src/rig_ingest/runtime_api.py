@@ -41,6 +41,13 @@ _FINISH = "UPDATE runs SET finished_at = coalesce(finished_at, now()) WHERE run_
 
 _LINES = TypeAdapter(list[m.RunLogLine])
 
+LINK_LOOKBACK = 200
+"""Assignment entries searched (newest first) for the work item a review run belongs to."""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
 
 def parsed(model: type[Body], body: Any) -> Body:
     """The runtime's body as `model`, else a 422 saying what is wrong."""
@@ -75,6 +82,9 @@ class RuntimeCalls:
         await self._gate.admit(request, RUNS_SCOPE)
         body = parsed(m.RunOpening, await read_json(request))
         allowed(await self._gate.speaker(request, RUNS_SCOPE, body.agent_id), "RUN_STARTED")
+        linked = m.linked_issue(await self._entries(body.agent_id), body.repo, body.issue_number)
+        if linked is not None:  # a review run names the PR: it belongs to the work item its entry links
+            body = body.model_copy(update={"issue_number": linked})
         run_id = str(uuid.uuid4())
         async with self._kit.pool.acquire() as conn, conn.transaction():
             run = run_of(await conn.fetchrow(_OPEN, run_id, body.agent_id, body.repo, body.issue_number, body.model))
@@ -126,7 +136,8 @@ class RuntimeCalls:
             lines = _LINES.validate_python(await read_json(request))
         except ValidationError as error:
             raise invalid(error) from error
-        return await self._send(run.agent, m.run_log_entries(run, lines), "execution-logs/logs")
+        # The runtime sends each line here and to /api/agent-logs: the run keeps it, the live channel gets it once.
+        return await self._send(run.agent, m.run_log_entries(run, lines), "execution-logs/logs", live=False)
 
     async def agent_lines(self, request: Request) -> dict[str, Any]:
         """`POST /api/agent-logs`: the lines onto `runlogs` and `logs:{agentId}`."""
@@ -139,7 +150,7 @@ class RuntimeCalls:
         """`POST /api/events` in the runtime's form (the body has `agentId`)."""
         self._gate.screen(request)
         body = parsed(m.RuntimeEvent, raw)
-        source = await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
+        source = await self._gate.speaker(request, EVENTS_SCOPE, body.pool)
         try:
             allowed(source, m.our_type(body))
             mapped = m.runtime_event(body, source)
@@ -149,7 +160,19 @@ class RuntimeCalls:
         POSTED.labels("events/runtime", "duplicate" if stored.duplicate else "stored").inc()
         return {"id": stored.event_id, "duplicate": stored.duplicate}
 
-    async def _send(self, agent: str, entries: list[dict[str, str]], route: str) -> dict[str, Any]:
+    async def _entries(self, agent: str) -> list[dict[str, str]]:
+        """The agent's latest assignment entries, newest first ([] without Valkey or when it does not answer)."""
+        bus = self._kit.bus
+        if not isinstance(bus, RedisBus):
+            return []
+        try:
+            found: Any = await bus.client.xrevrange(self._kit.names.assignments(agent), count=LINK_LOOKBACK)
+        except RedisError:
+            return []  # the run then stays under the subject the runtime named: a display matter, not a loss
+        return [{_text(k): _text(v) for k, v in fields.items()} for _id, fields in found]
+
+    async def _send(self, agent: str, entries: list[dict[str, str]], route: str, *, live: bool = True
+                    ) -> dict[str, Any]:
         # Output lines are not events: a lost line costs a line of a transcript, so they skip the outbox.
         bus = self._kit.bus
         if not isinstance(bus, RedisBus):
@@ -159,7 +182,8 @@ class RuntimeCalls:
             async with bus.client.pipeline(transaction=False) as pipe:
                 for entry in entries:
                     pipe.xadd(names.runlogs, dict(entry))  # type: ignore[arg-type]
-                    pipe.publish(names.logs(agent), m.channel_message(entry))
+                    if live:
+                        pipe.publish(names.logs(agent), m.channel_message(entry))
                 await pipe.execute()
         except RedisError as error:
             POSTED.labels(route, "unavailable").inc()

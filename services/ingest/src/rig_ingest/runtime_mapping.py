@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -24,8 +24,17 @@ from rig_contracts import payloads as p
 AgentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 """An agent id as it appears in key names (`logs:{agent}`): no spaces, colons or glob characters."""
 
+InstanceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(/[A-Za-z0-9_.-]{1,40})?$")]
+"""An agent id, or the runtime's instance id `{agent}/{last 5 of HOSTNAME}`: the pool is the part before `/`."""
+
 Text = Annotated[str, BeforeValidator(lambda value: "" if value is None else str(value))]
 """Free text the runtime may send as null or as a number (a timestamp in milliseconds)."""
+
+NoRepo = Annotated[p.Repo | None, BeforeValidator(lambda value: value or None)]
+"""A repository, where the runtime sends `""` (or null) for "none": outside an assignment."""
+
+NoNumber = Annotated[Annotated[int, Field(ge=1)] | None, BeforeValidator(lambda value: value or None)]
+"""An issue number, where the runtime sends `0` (or null) for "none"."""
 
 
 class RuntimeBody(BaseModel):
@@ -78,23 +87,40 @@ class RuntimeEvent(RuntimeBody):
     """`POST /api/events` in the runtime's form (it has `agentId`); fields beyond the first four by `type`."""
 
     type: str = Field(min_length=1)
-    agent_id: AgentId
-    repo: p.Repo | None = None
-    issue_number: int | None = Field(default=None, ge=1)
+    agent_id: InstanceId
+    repo: NoRepo = None
+    issue_number: NoNumber = None
     status: str = "online"
     provider: str = ""
+    active_provider: Text = ""
     current_task: str | None = None
+    current_repo: NoRepo = None
+    current_issue: NoNumber = None
+    available_providers: list[str] = Field(default_factory=list)
+    providers: dict[str, Any] = Field(default_factory=dict)
+    integrations: dict[str, Any] = Field(default_factory=dict)
     model: str = ""
     input_tokens: int = Field(default=0, ge=0)
     output_tokens: int = Field(default=0, ge=0)
     cache_read_tokens: int = Field(default=0, ge=0)
     cache_creation_tokens: int = Field(default=0, ge=0)
     cost_usd: float | None = Field(default=None, ge=0)
-    category: str = "work"
+    # Codex's usage comes with `category: ""`: it is work, the only kind of call it makes.
+    category: Annotated[str, BeforeValidator(lambda value: value or "work")] = "work"
     branch: str = ""
     pr_number: int | None = Field(default=None, ge=1)
     pr_url: str = ""
     reason: str = ""
+
+    @property
+    def pool(self) -> str:
+        """The agent pool: the instance id's part before `/` (the whole id when it names no instance)."""
+        return self.agent_id.partition("/")[0]
+
+    @property
+    def instance(self) -> str:
+        """The instance within the pool (the runtime's last 5 of HOSTNAME), or ""."""
+        return self.agent_id.partition("/")[2]
 
 
 class RunLogLine(RuntimeBody):
@@ -209,33 +235,37 @@ def our_type(body: RuntimeEvent) -> str:
 
 
 def _heartbeat(body: RuntimeEvent, item: str | None, event_id: str) -> tuple[Any, str, bool]:
-    data = p.AgentHeartbeat(agent=body.agent_id, status=body.status, provider=body.provider,
-                            current_task=body.current_task or item)
+    current = subject_of(body.current_repo, body.current_issue) if body.current_repo and body.current_issue else None
+    data = p.AgentHeartbeat(agent=body.pool, status=body.status, provider=body.active_provider or body.provider,
+                            current_task=body.current_task or item or current, instance=body.instance,
+                            current_repo=body.current_repo, current_issue=body.current_issue,
+                            available_providers=body.available_providers, providers=body.providers,
+                            integrations=body.integrations)
     return data, f"heartbeat:{body.agent_id}:{event_id}", False
 
 
 def _usage(body: RuntimeEvent, _item: str | None, event_id: str) -> tuple[Any, str, bool]:
     usage = p.Usage(input_tokens=body.input_tokens, output_tokens=body.output_tokens,
                     cache_read_tokens=body.cache_read_tokens, cache_write_tokens=body.cache_creation_tokens)
-    data = p.TokenUsage.model_validate({"agent": body.agent_id, "model": body.model, "category": body.category,
+    data = p.TokenUsage.model_validate({"agent": body.pool, "model": body.model, "category": body.category,
                                         "usage": usage, "cost_usd": body.cost_usd})
-    return data, f"usage:{body.agent_id}:{event_id}", False
+    return data, f"usage:{body.pool}:{event_id}", False
 
 
 def _stuck(body: RuntimeEvent, _item: str | None, event_id: str) -> tuple[Any, str, bool]:
-    return p.AgentStuck(agent=body.agent_id, reason=body.reason), f"stuck:{body.agent_id}:{event_id}", False
+    return p.AgentStuck(agent=body.pool, reason=body.reason), f"stuck:{body.pool}:{event_id}", False
 
 
 def _work_started(body: RuntimeEvent, item: str | None, event_id: str) -> tuple[Any, str, bool]:
     repo, number = _work_item(body)
-    data = p.WorkStarted(repo=repo, number=number, agent=body.agent_id, branch=body.branch)
-    return data, f"work-started:{item}:{body.agent_id}:{event_id}", False
+    data = p.WorkStarted(repo=repo, number=number, agent=body.pool, branch=body.branch)
+    return data, f"work-started:{item}:{body.pool}:{event_id}", False
 
 
 def _escalated(body: RuntimeEvent, item: str | None, event_id: str) -> tuple[Any, str, bool]:
     repo, number = _work_item(body)
     data = p.IssueEscalated(repo=repo, number=number, reason=body.reason or "escalated by agent")
-    return data, f"escalated:{item}:{body.agent_id}:{event_id}", False
+    return data, f"escalated:{item}:{body.pool}:{event_id}", False
 
 
 def _pr_reported(body: RuntimeEvent, _item: str | None, _event_id: str) -> tuple[Any, str, bool]:
@@ -243,9 +273,9 @@ def _pr_reported(body: RuntimeEvent, _item: str | None, _event_id: str) -> tuple
     if body.pr_number is None:
         raise ValueError("PR_CREATED needs prNumber")
     data = p.PrReported(repo=repo, pr_number=body.pr_number, url=body.pr_url, branch=body.branch,
-                        reporter=body.agent_id)
+                        reporter=body.pool)
     # Reporting the same PR again says nothing new: one PR_REPORTED per PR and reporter.
-    return data, f"pr-reported:{repo}#{body.pr_number}:{body.agent_id}", True
+    return data, f"pr-reported:{repo}#{body.pr_number}:{body.pool}", True
 
 
 def _work_item(body: RuntimeEvent) -> tuple[str, int]:
@@ -266,17 +296,39 @@ def runtime_event(body: RuntimeEvent, source: str) -> Mapped:
     """
     ours, event_id = our_type(body), new_event_id()
     item = subject_of(body.repo, body.issue_number) if body.repo and body.issue_number else None
+    if item is None and ours == "AGENT_HEARTBEAT" and body.current_repo and body.current_issue:
+        item = subject_of(body.current_repo, body.current_issue)  # the runtime's heartbeat names its work so
     data, key, once = _BUILDERS[ours](body, item, event_id)
     event = c.EVENT_TYPES[ours].of(id=event_id, source=source, subject=item or source, key=key, data=data)
     return Mapped(event, once)
 
 
+def iso_time(ts: str) -> str:
+    """A line's time as ISO 8601: the runtime sends milliseconds since the epoch in one call, ISO in the other."""
+    if ts.isdigit():
+        return datetime.fromtimestamp(int(ts) / 1000, UTC).isoformat()
+    return ts
+
+
 def log_entry(agent: str, ts: str, level: str, message: str, repo: str | None, number: int | None,
               run_id: str = "") -> dict[str, str]:
     """One output line as `runlogs` and `logs:{agent}` carry it (rig_contracts.entries.LOG_LINE_FIELDS)."""
-    entry = {"agentId": agent, "ts": ts, "level": level, "message": message, "repo": repo or "",
+    entry = {"agentId": agent, "ts": iso_time(ts), "level": level, "message": message, "repo": repo or "",
              "issueNumber": str(number) if number else ""}
     return {**entry, "runId": run_id} if run_id else entry
+
+
+def linked_issue(entries: Sequence[dict[str, str]], repo: str, number: int) -> int | None:
+    """The work item a run about `repo#number` belongs to, from the agent's assignment entries (newest first).
+
+    The runtime's review entries carry the PR number as `issueNumber` and the work item as `linkedIssue`; a run it
+    opens names the PR, so the entry tells which issue the run is part of.
+    """
+    for entry in entries:
+        linked = entry.get("linkedIssue", "")
+        if entry.get("repo") == repo and entry.get("issueNumber") == str(number) and linked.isdigit():
+            return int(linked) or None
+    return None
 
 
 def run_log_entries(run: Run, lines: Sequence[RunLogLine]) -> list[dict[str, str]]:

@@ -1,19 +1,19 @@
 """HTTP: `POST /api/merge` records a merge request (202 at once); `GET /api/merge/{owner}/{repo}/{pr}` shows it."""
 
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from rig_contracts.catalogue import MergeRequestedEvent
 from rig_contracts.payloads import Repo
 from rig_db import outbox
 from rig_identity import Principal
 from rig_kit import ServiceKit
+from rig_merger import awaiting
 from rig_merger import projection as db
-from rig_merger.handlers import SOURCE
 from rig_service.bodies import json_body
 
 AFTER_RECORD = "merger.after_record"
@@ -56,8 +56,9 @@ def approved_head(ask: MergeAsk, pull: db.Pull | None) -> str:
     return pull.approved_sha
 
 
-def api_router(kit: ServiceKit) -> APIRouter:
-    """The merger's public routes."""
+def api_router(kit: ServiceKit, await_approval_s: float = 3600.0) -> APIRouter:
+    """The merger's public routes; a request before its approval waits `await_approval_s` for it."""
+    wait = timedelta(seconds=await_approval_s)
     router = APIRouter(prefix="/api/merge")
     # Also the public agent runtime's call (DESIGN.md section 9): token-less from a trusted network.
     requester = kit.authenticator.require_runtime("merge:request")
@@ -72,11 +73,13 @@ def api_router(kit: ServiceKit) -> APIRouter:
             pull = await db.pull(conn, ask.repo, ask.pr_number)
             if pull is not None and pull.closed and pull.merge_sha is None:
                 raise HTTPException(409, f"{ask.repo}#{ask.pr_number} is closed without merging")
+            if ask.head_sha is None and (pull is None or pull.approved_sha is None):
+                # Asked before the approval was projected: wait for it (the public runtime never asks again).
+                waiting = await awaiting.record(conn, ask.repo, ask.pr_number, who.subject, wait)
+                return JSONResponse({**waiting.describe(), "new": True}, status_code=202)
             sha = approved_head(ask, pull)
             subject = pull.subject if pull and pull.subject else f"{ask.repo}#{ask.pr_number}"
-            event = MergeRequestedEvent.of(
-                source=SOURCE, subject=subject, key=f"merge-request:{ask.repo}#{ask.pr_number}@{sha}",
-                data={"repo": ask.repo, "pr_number": ask.pr_number, "head_sha": sha, "requested_by": who.subject})
+            event = awaiting.merge_requested(ask.repo, ask.pr_number, sha, subject, who.subject)
             request, new = await db.record_request(conn, ask.repo, ask.pr_number, sha, subject, who.subject,
                                                    event.id)
             if new:
@@ -91,6 +94,9 @@ def api_router(kit: ServiceKit) -> APIRouter:
         async with kit.pool.acquire() as conn:
             request = await db.latest_request(conn, f"{owner}/{name}", pr_number)
             pull = await db.pull(conn, f"{owner}/{name}", pr_number)
+            waiting = await awaiting.find(conn, f"{owner}/{name}", pr_number)
+        if request is None and waiting is not None:
+            return waiting.describe()
         if request is None:
             raise HTTPException(404, f"no merge request for {owner}/{name}#{pr_number}")
         return describe(request, pull)

@@ -45,4 +45,4 @@ def create_app(settings: MergerSettings | None = None, github: GitHubSettings | 
 
     kit = ServiceKit("merger", settings, migrations=MIGRATIONS,
                      projection=merger_projection(Names(settings.key_prefix), reviewers), jobs=[merging])
-    return service_app(kit, api_router(kit), title="rig-conductor merger")
+    return service_app(kit, api_router(kit, settings.merger_await_approval_s), title="rig-conductor merger")

@@ -28,6 +28,7 @@ from rig_contracts.catalogue import (
 from rig_contracts.reviewers import Reviewers
 from rig_db import outbox
 from rig_kit import Projection
+from rig_merger import awaiting
 from rig_merger import projection as db
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,9 @@ async def _apply_one(conn: asyncpg.Connection, event: Event, names: Names) -> in
     match event:
         case ReviewPassedEvent(data=d):
             await db.approve(conn, d.repo, d.pr_number, event.subject, d.review_id, d.commit_id)
-            return await _due(conn, event.type, d.repo, d.pr_number)
+            # A merge asked for before this approval was projected is acted on now (the runtime never asks again).
+            acted = await awaiting.approved(conn, names, event, d.repo, d.pr_number, d.commit_id)
+            return acted + await _due(conn, event.type, d.repo, d.pr_number)
         case ReviewDisputedEvent(data=d):
             await db.dispute(conn, d.repo, d.pr_number, event.subject, d.review_id)
             return await _due(conn, event.type, d.repo, d.pr_number)
@@ -95,6 +98,7 @@ async def _apply_one(conn: asyncpg.Connection, event: Event, names: Names) -> in
         case PrClosedEvent(data=d):
             await db.note_pull(conn, d.repo, d.pr_number, event.subject, closed=True)
             await db.finish_pr(conn, d.repo, d.pr_number, "stopped", None)
+            await awaiting.stopped(conn, d.repo, d.pr_number)
             return 0
         case MergedEvent():
             await _merged(conn, event, names)

@@ -36,6 +36,9 @@ class MergerSettings(CommonSettings):
     merger_idle_check_s: float = Field(
         default=30.0, gt=0, description="Longest the merge worker sleeps without a wake-up; a safety net, since "
                                         "requests and events wake it at once.")
+    merger_await_approval_s: float = Field(
+        default=3600.0, gt=0, description="How long a merge request by {repo, prNumber} that came before its "
+                                          "approval waits for the approval (REVIEW_PASSED) before it expires.")
     merger_lease_s: float = Field(
         default=120.0, gt=0, description="How long one worker holds a request it evaluates; another merger "
                                          "process may take it over after that (a crashed one).")

@@ -7,19 +7,21 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from rig_contracts.names import AGENTS
 from rig_identity import Principal
 from rig_kit import ServiceKit
-from rig_router import assignments, projection
+from rig_router import assignments, projection, runtime_pull
 from rig_router.emit import PULL_AGENTS
 from rig_router.settings import RouterSettings
 from rig_service.bodies import json_body
 
 NAME = r"^[A-Za-z0-9_.-]{1,100}$"
 REPO = r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$"
+OUR_LEARNINGS = "application/vnd.rig.learnings+json"
+"""Media type of our own learnings shape `{repo, learnings}`; without it the runtime's bare array is answered."""
 
 
 class Learning(BaseModel):
@@ -68,6 +70,12 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
     async def next_assignment(who: Puller, agentId: Annotated[str, Query(pattern=NAME)]  # noqa: N803
                               ) -> dict[str, Any] | Response:
         _may_pull(who, agentId)
+        if agentId not in PULL_AGENTS:  # the public runtime without Valkey: its stream's next entry, over HTTP
+            found = await runtime_pull.next_entry(kit, agentId)
+            if found is not None and "assignmentId" in found:
+                async with kit.pool.acquire() as conn:
+                    await assignments.taken(conn, [_uuid(found["assignmentId"])])
+            return found if found is not None else Response(status_code=204)
         async with kit.pool.acquire() as conn:
             found = await assignments.lease_next(conn, agentId, who.subject, lease)
         return found if found is not None else Response(status_code=204)
@@ -91,11 +99,15 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
                       agentId: Annotated[str, Query(pattern=NAME)] = "ibuild-e") -> dict[str, str]:  # noqa: N803
         return await settle(who, _uuid(assignment_id), agentId, "release")
 
-    @router.get("/repo-learnings")
-    async def learnings(_who: Learner, repo: Annotated[str, Query(pattern=REPO)]) -> dict[str, Any]:
+    @router.get("/repo-learnings", response_model=None)
+    async def learnings(_who: Learner, repo: Annotated[str, Query(pattern=REPO)],
+                        accept: Annotated[str, Header()] = "") -> dict[str, Any] | list[dict[str, str]]:
+        """The runtime's bare array of `{key, value}`; ours (`{repo, learnings}`) with `Accept: OUR_LEARNINGS`."""
         async with kit.pool.acquire() as conn:
             rows = await conn.fetch("SELECT key, value, agent_id, updated_at FROM repo_learnings WHERE repo = $1 "
                                     "ORDER BY key", repo)
+        if OUR_LEARNINGS not in accept:  # the runtime ignores any other shape, so its path answers its own
+            return [{"key": r["key"], "value": r["value"]} for r in rows]
         return {"repo": repo, "learnings": [{"key": r["key"], "value": r["value"], "agentId": r["agent_id"],
                                              "updatedAt": r["updated_at"].isoformat()} for r in rows]}
 
@@ -125,9 +137,8 @@ def _uuid(text: str) -> str:
 
 
 def _may_pull(who: Principal, agent: str) -> None:
-    if agent not in PULL_AGENTS:
-        raise HTTPException(422, f"{agent} reads its assignments from its stream; pull mode is for "
-                                 f"{', '.join(sorted(PULL_AGENTS))}")
+    if agent not in PULL_AGENTS and agent not in AGENTS:
+        raise HTTPException(422, f"{agent} is no agent pool: pull mode is for {', '.join(sorted(AGENTS))}")
     if not who.may_speak_as(_agent_subject(agent)):
         raise HTTPException(403, f"{who.subject} may not take work as agent {agent}: use a token minted with "
                                  f"--subject agent:{agent} --scope assignments:pull")

@@ -62,6 +62,13 @@ async def started(conn: asyncpg.Connection, subject: str, assignment_id: str | N
         subject, assignment_id, ["waiting", "leased"])
 
 
+async def taken(conn: asyncpg.Connection, assignment_ids: Sequence[str]) -> None:
+    """Agents took these waiting assignments off their stream (the runtime sends no WORK_STARTED): running now."""
+    await conn.execute(
+        "UPDATE assignments SET status = 'running', started_at = coalesce(started_at, now()), "
+        "progress_at = now() WHERE id = ANY($1::uuid[]) AND status = 'waiting'", list(assignment_ids))
+
+
 async def progressed(conn: asyncpg.Connection, progress: Sequence[tuple[str, str]]) -> None:
     """Work on these items showed progress: by this agent's assignment, or any open one if the source is no pool."""
     await conn.executemany(

@@ -71,6 +71,15 @@ class Effects:
     """(subject, kind) of assignments whose work arrived (a PR, a review)."""
 
 
+FEEDBACK_MARK = "\n\n---\n## The review's text (changes requested)\n\n"
+"""What separates the issue's text from the review's in a dispute or fix assignment's `body`."""
+
+
+def with_feedback(body: str, feedback: str) -> str:
+    """The issue's text, then the review's, marked as such: the `body` a fix assignment carries."""
+    return f"{body}{FEEDBACK_MARK}{feedback}"
+
+
 @dataclass(frozen=True)
 class Emitter:
     """Turns the state machine's commands into effects."""
@@ -163,9 +172,13 @@ class Emitter:
                 "subject": row.item.subject}
 
     def _dev_fields(self, row: ItemRow, command: AssignDev) -> dict[str, str]:
-        return {**self._common(row), "issueNumber": str(row.item.number), "stack": command.stack,
-                "attempt": str(command.attempt), "reason": command.reason, "branch": command.branch,
-                "feedback": command.feedback}
+        common = self._common(row)
+        fields = {**common, "issueNumber": str(row.item.number), "stack": command.stack,
+                  "attempt": str(command.attempt), "reason": command.reason, "branch": command.branch,
+                  "feedback": command.feedback, "issueBody": common["body"]}
+        if command.feedback:  # the public runtime builds its resumed prompt from `body` alone (DESIGN.md 9)
+            fields["body"] = with_feedback(common["body"], command.feedback)
+        return fields
 
     def _review_fields(self, row: ItemRow, command: AssignReview) -> dict[str, str]:
         return {**self._common(row), "issueNumber": str(command.pr_number), "stack": row.item.stack or "base",

@@ -164,6 +164,8 @@ class Router:
             case WorkStartedEvent() if from_assignee(item, event.source):  # anyone else's is only recorded
                 named = event.data.assignment_id
                 effects.started.append((item.subject, named if named and _UUID.match(named) else None))
+            case RunStartedEvent() | RunStepEvent() if from_assignee(item, event.source):
+                effects.started.append((item.subject, None))  # the public runtime's start: it sends no WORK_STARTED
             case PrCreatedEvent() | PrUpdatedEvent():
                 effects.finished.append((item.subject, "dev"))
             case ReviewPassedEvent(data=d) | ReviewDisputedEvent(data=d):

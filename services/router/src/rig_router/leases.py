@@ -17,10 +17,9 @@ from datetime import timedelta
 import asyncpg
 from prometheus_client import Counter
 
-from rig_bus.bus import RedisBus
 from rig_db import outbox
 from rig_kit import ServiceKit
-from rig_router import assignments, projection
+from rig_router import assignments, projection, wakes
 from rig_router.comments import CommentPoster, insert_comments
 from rig_router.emit import PULL_AGENTS, Effects, Emitter
 from rig_router.projection import HistoryRow
@@ -58,19 +57,33 @@ class Leases:
         return await self.signal_again(), await self.reassign()
 
     async def signal_again(self) -> int:
-        """Push one more wake entry for each waiting assignment nobody started within the start lease."""
+        """Wake the pool again for waiting assignments nobody started within the start lease, never piling wakes.
+
+        An assignment whose stream entry the `agents` group already delivered was taken (the public runtime sends
+        no WORK_STARTED): it is marked running, not signalled. The others get a wake entry only while `signal:
+        {agent}` holds fewer entries than the pool has waiting assignments: at most one outstanding per assignment.
+        """
         lease = timedelta(seconds=self._settings.router_start_lease_s)
+        pushed = 0
         async with self._kit.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id::text, agent FROM assignments WHERE status = 'waiting' AND NOT agent = ANY($2::text[]) "
                 "AND coalesce(signalled_at, created_at) < now() - $1::interval ORDER BY created_at LIMIT 500",
                 lease, list(PULL_AGENTS))
-            for row in rows:
-                await _lpush(self._kit, row["agent"], row["id"])
-                await conn.execute("UPDATE assignments SET signalled_at = now(), signals = signals + 1 WHERE id = $1",
-                                   row["id"])
-                LEASES.labels("signalled").inc()
-        return len(rows)
+            for agent in sorted({row["agent"] for row in rows}):
+                stale = [row["id"] for row in rows if row["agent"] == agent]
+                taken = await wakes.delivered(self._kit, agent, stale)
+                await assignments.taken(conn, taken)
+                waiting = await conn.fetchval("SELECT count(*) FROM assignments WHERE agent = $1 AND "
+                                              "status = 'waiting'", agent)
+                room = waiting - await wakes.outstanding(self._kit, agent)
+                for assignment_id in [i for i in stale if i not in taken][:max(0, room)]:
+                    await wakes.push(self._kit, agent, assignment_id)
+                    await conn.execute("UPDATE assignments SET signalled_at = now(), signals = signals + 1 "
+                                       "WHERE id = $1", assignment_id)
+                    LEASES.labels("signalled").inc()
+                    pushed += 1
+        return pushed
 
     async def reassign(self) -> int:
         """Replace (or escalate) each dev assignment without progress within the progress lease."""
@@ -122,11 +135,3 @@ class Leases:
                             f"{self._settings.router_progress_lease_s:.0f}s after {attempt} attempts")
         return AssignDev(f"{key}:reassign", agent or f"dev-e-{stack or 'base'}", stack or "base", attempt + 1,
                          "lease expired", branch)
-
-
-async def _lpush(kit: ServiceKit, agent: str, assignment_id: str) -> None:
-    """One more wake entry (the list KEDA and the supervisor watch); a spare one only wakes a pool once more."""
-    bus = kit.bus
-    if not isinstance(bus, RedisBus):
-        raise TypeError("signalling again needs the Redis bus")
-    await bus.client.lpush(kit.names.signal(agent), f"again:{assignment_id}")
