@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from rig_ingest import runtime_lines
 from rig_ingest import runtime_mapping as m
 from rig_ingest.reporting import Refused, allowed_types, check_type, with_speaker
 
@@ -44,7 +45,8 @@ def test_idle_heartbeat_is_about_the_agent_and_a_pr_report_keys_on_the_pr():
 
 def test_log_lines_carry_the_documented_fields_as_text():
     """A timestamp in milliseconds (the runtime's execution-log lines) becomes ISO 8601, as its agent-log lines are."""
-    lines = m.run_log_entries(RUN, [m.RunLogLine.model_validate({"timestamp": 1764064800000, "message": "hi"})])
+    line = m.RunLogLine.model_validate({"timestamp": 1764064800000, "message": "hi"})
+    lines = runtime_lines.run_log_entries(RUN, [line])
     assert lines == [{"agentId": "dev-e-node", "ts": "2025-11-25T10:00:00+00:00", "level": "info", "message": "hi",
                       "repo": "octo/widgets", "issueNumber": "42", "runId": RUN.run_id}]
 

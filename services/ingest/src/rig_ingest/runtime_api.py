@@ -17,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from redis.exceptions import RedisError
 
 from rig_bus.bus import RedisBus
+from rig_ingest import runtime_lines as lines_of
 from rig_ingest import runtime_mapping as m
 from rig_ingest.posting import POSTED, invalid, json_object, read_json, refusal, store, store_one
 from rig_ingest.reporting import Refused, check_type
@@ -82,7 +83,7 @@ class RuntimeCalls:
         await self._gate.admit(request, RUNS_SCOPE)
         body = parsed(m.RunOpening, await read_json(request))
         allowed(await self._gate.speaker(request, RUNS_SCOPE, body.agent_id), "RUN_STARTED")
-        linked = m.linked_issue(await self._entries(body.agent_id), body.repo, body.issue_number)
+        linked = lines_of.linked_issue(await self._entries(body.agent_id), body.repo, body.issue_number)
         if linked is not None:  # a review run names the PR: it belongs to the work item its entry links
             body = body.model_copy(update={"issue_number": linked})
         run_id = str(uuid.uuid4())
@@ -137,14 +138,14 @@ class RuntimeCalls:
         except ValidationError as error:
             raise invalid(error) from error
         # The runtime sends each line here and to /api/agent-logs: the run keeps it, the live channel gets it once.
-        return await self._send(run.agent, m.run_log_entries(run, lines), "execution-logs/logs", live=False)
+        return await self._send(run.agent, lines_of.run_log_entries(run, lines), "execution-logs/logs", live=False)
 
     async def agent_lines(self, request: Request) -> dict[str, Any]:
         """`POST /api/agent-logs`: the lines onto `runlogs` and `logs:{agentId}`."""
         await self._gate.admit(request, EVENTS_SCOPE)
         body = parsed(m.AgentLogs, await read_json(request))
         await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
-        return await self._send(body.agent_id, m.agent_log_entries(body), "agent-logs")
+        return await self._send(body.agent_id, lines_of.agent_log_entries(body), "agent-logs")
 
     async def event(self, request: Request, raw: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/events` in the runtime's form (the body has `agentId`)."""
@@ -183,7 +184,7 @@ class RuntimeCalls:
                 for entry in entries:
                     pipe.xadd(names.runlogs, dict(entry))  # type: ignore[arg-type]
                     if live:
-                        pipe.publish(names.logs(agent), m.channel_message(entry))
+                        pipe.publish(names.logs(agent), lines_of.channel_message(entry))
                 await pipe.execute()
         except RedisError as error:
             POSTED.labels(route, "unavailable").inc()
