@@ -2,12 +2,15 @@
 on real git repositories (a bare origin on disk, a second clone pushing meanwhile)."""
 
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rig_agent.branches import continuing, refusal
 from rig_agent.workspace import GitError, Workspace, branch_name
+from rig_testing.servers import free_port
 
 
 @pytest.mark.parametrize(("reason", "branch", "expected"), [
@@ -65,9 +68,29 @@ def origin(tmp_path) -> Path:
     return tmp_path / "origin.git"
 
 
-async def test_a_push_never_overwrites_someone_elses_push(tmp_path, origin):
+@pytest.fixture
+def served(tmp_path, origin) -> Iterator[str]:
+    """`origin` served by `git daemon` with pushes allowed: the agent's git refuses `file://` remotes (a workload
+    could point a submodule at the agent's own files), so the test reaches it over the network like GitHub."""
+    port = free_port()
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
+                               f"--base-path={tmp_path}", "--listen=127.0.0.1", f"--port={port}", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while subprocess.run(["git", "ls-remote", f"git://127.0.0.1:{port}/origin.git"], capture_output=True,
+                             check=False).returncode != 0:
+            assert time.monotonic() < deadline, "git daemon did not start"
+            time.sleep(0.05)
+        yield f"git://127.0.0.1:{port}/origin.git"
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+async def test_a_push_never_overwrites_someone_elses_push(tmp_path, origin, served):
     ours = Workspace(tmp_path / "ours", "t0ken")
-    await ours.clone(str(origin))
+    await ours.clone(served)
     await ours.start_branch("agent/7-x")
     (ours.path / "a.txt").write_text("ours\n")
     first = await ours.commit_all("ours")
@@ -89,7 +112,7 @@ async def test_a_push_never_overwrites_someone_elses_push(tmp_path, origin):
     assert _git(origin, "rev-parse", "refs/heads/agent/7-x") == their_head
 
     other = Workspace(tmp_path / "other", "t0ken")
-    await other.clone(str(origin))
+    await other.clone(served)
     await other.start_branch("agent/7-x")
     (other.path / "c.txt").write_text("c\n")
     await other.commit_all("c")
