@@ -15,7 +15,7 @@ from rig_identity import mint, verify
 REPO = "octo/widgets"
 BEAT = {"type": "AGENT_HEARTBEAT", "subject": f"{REPO}#5", "data": {"status": "busy"}}
 REFUSAL_BOUND_S = 1.0
-"""DESIGN.md section 8: a revoked token is refused at once; ingest records it in the request that revokes it."""
+"""docs/design.md section 8: a revoked token is refused at once; ingest records it in the request that revokes it."""
 
 
 async def test_a_revoked_token_is_refused_by_ingest_within_a_second(

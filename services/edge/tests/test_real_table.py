@@ -1,4 +1,4 @@
-"""The edge made from the repository's own topology.toml sends the public paths of DESIGN.md to their owners."""
+"""The edge made from the repository's own topology.toml sends the public paths of docs/design.md to their owners."""
 
 from __future__ import annotations
 

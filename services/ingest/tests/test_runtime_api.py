@@ -1,4 +1,4 @@
-"""The public agent runtime's calls (DESIGN.md section 9), posted exactly as that runtime sends them (no token),
+"""The public agent runtime's calls (docs/design.md section 9), posted exactly as that runtime sends them (no token),
 from a trusted network, and mapped onto our catalogue."""
 
 import asyncio

@@ -68,7 +68,7 @@ CREATE TABLE comments (
 );
 CREATE INDEX comments_pending ON comments (created_at) WHERE posted_at IS NULL;
 
--- What agents learned about a repository (DESIGN.md section 9).
+-- What agents learned about a repository (docs/design.md section 9).
 CREATE TABLE repo_learnings (
     repo       text NOT NULL,
     key        text NOT NULL,

@@ -1,4 +1,4 @@
-"""Every transition of DESIGN.md section 5, one event at a time, with the decisions each one makes."""
+"""Every transition of docs/design.md section 5, one event at a time, with the decisions each one makes."""
 
 from dataclasses import replace
 from typing import Any

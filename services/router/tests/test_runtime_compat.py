@@ -93,7 +93,7 @@ async def test_a_push_pool_asking_over_http_gets_its_streams_next_entry_or_204(l
     assert {k: entry[k] for k in ("repo", "issueNumber", "title", "body", "stack")} == \
         {k: streamed[k] for k in ("repo", "issueNumber", "title", "body", "stack")}
     assert entry["body"] == "Fix it."
-    # Every flat field the runtime's stream consumer reads is on the entry (DESIGN.md section 9).
+    # Every flat field the runtime's stream consumer reads is on the entry (docs/design.md section 9).
     assert set(RUNTIME_READS) <= set(streamed), set(RUNTIME_READS) - set(streamed)
     assert (await leasing.get(url, headers=pull)).status_code == 204
     assert await redis.llen(names.signal(AGENT)) == 0  # its wake taken with it: nothing keeps the pool awake

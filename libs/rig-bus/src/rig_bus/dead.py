@@ -1,4 +1,4 @@
-"""Dead letters for operators (DESIGN.md sections 3 and 4): list them, send them back to their stream, drop them.
+"""Dead letters for operators (docs/design.md sections 3 and 4): list them, send them back to their stream, drop them.
 
 A retried entry goes back to its original stream with its original fields, so the event keeps its id: groups
 that already handled it drop it through their inbox, and the group that gave up on it handles it once more.

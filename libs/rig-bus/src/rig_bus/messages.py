@@ -21,7 +21,7 @@ class Outgoing:
     @classmethod
     def of(cls, event: Envelope, stream: str, extra: Mapping[str, str] | None = None,
            signal: str | None = None) -> Outgoing:
-        """Wrap an event for `stream`, with flat `extra` fields beside the envelope (DESIGN.md section 9)."""
+        """Wrap an event for `stream`, with flat `extra` fields beside the envelope (docs/design.md section 9)."""
         return cls(event.id, stream, {EVENT_FIELD: event.to_json(), **(extra or {})}, signal)
 
 

@@ -1,4 +1,4 @@
-"""Idempotent publishing (DESIGN.md section 4): one server-side script records each id and appends, or skips."""
+"""Idempotent publishing (docs/design.md section 4): one server-side script records each id and appends, or skips."""
 
 from __future__ import annotations
 

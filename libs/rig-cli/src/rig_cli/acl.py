@@ -1,4 +1,4 @@
-"""`rig acl apply`: the Valkey ACL users that confine each agent pool to its own keys (DESIGN.md section 3)."""
+"""`rig acl apply`: the Valkey ACL users that confine each agent pool to its own keys (docs/design.md section 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `rig` command: the operator's tool (DESIGN.md section 7), one group per concern."""
+"""The `rig` command: the operator's tool (docs/design.md section 7), one group per concern."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`rig replay`: rebuild a service's projection from the event store (DESIGN.md section 4), never from the stream.
+"""`rig replay`: rebuild a service's projection from the event store (docs/design.md section 4), never from the stream.
 
 The protocol, all through the edge with the tool's admin token:
 

@@ -1,4 +1,4 @@
-"""`rig republish --since T`: feed recent outbox rows to Valkey again after it lost data (DESIGN.md section 4).
+"""`rig republish --since T`: feed recent outbox rows to Valkey again after it lost data (docs/design.md section 4).
 
 Ids Valkey still knows are skipped by the publish script, and consumers' inboxes drop what they had handled,
 so running it twice, or over a window wider than needed, is safe.

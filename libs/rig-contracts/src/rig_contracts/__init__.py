@@ -1,4 +1,4 @@
-"""Event contracts shared by every rig-conductor service (DESIGN.md section 2)."""
+"""Event contracts shared by every rig-conductor service (docs/design.md section 2)."""
 
 from rig_contracts.catalogue import EVENT_TYPES, Event
 from rig_contracts.envelope import Envelope, new_event_id

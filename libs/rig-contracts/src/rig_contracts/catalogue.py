@@ -1,4 +1,4 @@
-"""The event catalogue: one envelope class per type (DESIGN.md section 2) and the union that parses them.
+"""The event catalogue: one envelope class per type (docs/design.md section 2) and the union that parses them.
 
 Written out class by class, as a generator would, so each type reads on its own; `type`, `v` and the
 payload model are all a reader (or `schema.py`) needs. Add a type here and in `payloads.py`; bump `v` and

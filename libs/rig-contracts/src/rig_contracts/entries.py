@@ -19,7 +19,7 @@ ASSIGNMENT_FIELDS: dict[str, str] = {
     "feedback": "The review's text or the reason for a fix (dev assignments).",
     "linkedIssue": "The work item's issue number (review assignments, whose issueNumber is the PR).",
 }
-"""Flat fields beside the envelope in an assignment entry, for the public agent runtime (DESIGN.md section 9)."""
+"""Flat fields beside the envelope in an assignment entry, for the public agent runtime (docs/design.md section 9)."""
 
 DEAD_LETTER_FIELDS: dict[str, str] = {
     "stream": "Stream the entry came from.",
@@ -42,4 +42,4 @@ LOG_LINE_FIELDS: dict[str, str] = {
     "issueNumber": "Issue number of the work item, if any.",
     "runId": "The run the line belongs to (RUN_STARTED's run_id), if any; the costs service keeps lines by run.",
 }
-"""One output line, as the public runtime posts it to `/api/agent-logs` (DESIGN.md section 9)."""
+"""One output line, as the public runtime posts it to `/api/agent-logs` (docs/design.md section 9)."""

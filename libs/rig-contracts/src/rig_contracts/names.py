@@ -1,4 +1,4 @@
-"""Stream, list, channel and key names (DESIGN.md section 3), under a configurable prefix."""
+"""Stream, list, channel and key names (docs/design.md section 3), under a configurable prefix."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Typed `data` of every event type (DESIGN.md section 2), one model per type."""
+"""Typed `data` of every event type (docs/design.md section 2), one model per type."""
 
 from __future__ import annotations
 

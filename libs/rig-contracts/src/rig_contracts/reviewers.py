@@ -1,4 +1,4 @@
-"""Whose review counts (DESIGN.md section 8): one pure rule for the router and the merger alike.
+"""Whose review counts (docs/design.md section 8): one pure rule for the router and the merger alike.
 
 An approval or a dispute counts only from review-e's bot login and, where configured, from maintainers (a
 person whose `author_association` is OWNER, MEMBER or COLLABORATOR). Anyone can submit a review on a public

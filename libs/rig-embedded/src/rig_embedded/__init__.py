@@ -1,1 +1,1 @@
-"""Embedded PostgreSQL and Redis under `.rig/`, for a machine that has neither (DESIGN.md section 7)."""
+"""Embedded PostgreSQL and Redis under `.rig/`, for a machine that has neither (docs/design.md section 7)."""

@@ -1,6 +1,6 @@
 """Settings of the GitHub client, from `RIG_GITHUB_…` environment variables (pydantic-settings).
 
-One GitHub App per role (DESIGN.md section 8): the conductor's, the dev agents' and review-e's. Each App is
+One GitHub App per role (docs/design.md section 8): the conductor's, the dev agents' and review-e's. Each App is
 given by its id, its installation id and its private key (PEM text, or a file holding it). review-e may use a
 personal access token instead.
 """

@@ -1,4 +1,4 @@
-"""Who may call our services and touch our keys (DESIGN.md sections 3 and 8).
+"""Who may call our services and touch our keys (docs/design.md sections 3 and 8).
 
 - `tokens`: EdDSA access tokens, minted with the private key and verified with the public key alone.
 - `revocation`: the revoked token ids every service keeps, fed by TOKEN_REVOKED and stored in its schema.

@@ -1,4 +1,4 @@
-"""Valkey ACL users (DESIGN.md section 3): each agent pool touches only its own keys, services only the prefix.
+"""Valkey ACL users (docs/design.md section 3): each agent pool touches only its own keys, services only the prefix.
 
 Rules use plain `~pattern` and `&channel` (no selectors), so they work on Redis 6.2, Redis 7 and Valkey.
 Every call resets the user's password, keys, channels and commands first, so running it again with the same

@@ -103,7 +103,7 @@ class Authenticator:
         return principal_with_scope
 
     def require_runtime(self, scope: str) -> RuntimeDependency:
-        """Like `require`, for the public agent runtime's routes (DESIGN.md section 9).
+        """Like `require`, for the public agent runtime's routes (docs/design.md section 9).
 
         That runtime sends no token: a token-less call from a trusted network passes, as a caller that may name
         any agent. Everyone else needs a token as usual.

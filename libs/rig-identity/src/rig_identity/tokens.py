@@ -1,4 +1,4 @@
-"""Access tokens (DESIGN.md section 8): EdDSA JWTs minted with a private key, verified with the public key alone."""
+"""Access tokens (docs/design.md §8): EdDSA JWTs minted with a private key, verified with the public key alone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Housekeeping every service runs: drop what its retention rules say is no longer needed (DESIGN.md section 4)."""
+"""Housekeeping every service runs: drop what its retention rules say is no longer needed (docs/design.md section 4)."""
 
 from __future__ import annotations
 

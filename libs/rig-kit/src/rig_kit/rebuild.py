@@ -1,4 +1,4 @@
-"""Rebuilding a projection from the event store: pause live reading, reset, replay, resume (DESIGN.md section 4)."""
+"""Rebuilding a projection from the event store: pause live reading, reset, replay, resume (docs/design.md §4)."""
 
 from __future__ import annotations
 

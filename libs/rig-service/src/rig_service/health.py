@@ -1,4 +1,4 @@
-"""Liveness, readiness and Prometheus metrics routes that every service mounts (DESIGN.md section 1)."""
+"""Liveness, readiness and Prometheus metrics routes that every service mounts (docs/design.md section 1)."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ class CommonSettings(BaseSettings):
     trusted_networks: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="Network ranges (a JSON list of CIDRs) whose token-less calls the public agent runtime's routes "
-                    "accept (it sends no credentials, DESIGN.md section 9), speaking as the agent they name; empty "
+                    "accept (it sends no credentials, docs/design.md §9), speaking as the agent they name; empty "
                     "(the default) refuses every token-less call. Set only for networks where nobody but the "
                     "runtime's pods can connect: ranges broader than /8 are refused, and loopback outside "
                     "development (a tunnel or relay in front of the edge makes every caller loopback).")

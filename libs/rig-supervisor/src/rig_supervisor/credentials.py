@@ -1,4 +1,4 @@
-"""Which process gets which secret under `make run`: each only the credentials it uses (DESIGN.md section 8).
+"""Which process gets which secret under `make run`: each only the credentials it uses (docs/design.md section 8).
 
 The supervisor holds every secret of the local system (the servers' URLs, the webhook secret, the Apps' keys, the
 model keys, the agents' tokens). A child process gets the supervisor's environment without any of them, then

@@ -2,7 +2,7 @@
 
 With no GitHub credentials given, every service and agent is pointed at the sandbox's three Apps, the sandbox
 delivers its webhooks through the edge to ingest with a shared secret, and each agent pool gets a token of its
-own (DESIGN.md section 8) and, where Valkey allows ACLs, its own Valkey user (section 3).
+own (docs/design.md section 8) and, where Valkey allows ACLs, its own Valkey user (section 3).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where Dev-E may push (DESIGN.md section 8, "who moves code"): pure rules, no I/O.
+"""Where Dev-E may push (docs/design.md section 8, "who moves code"): pure rules, no I/O.
 
 Dev-E names a new item's branch itself (`agent/<N>-<slug>`, see `workspace.branch_name`) and continues an existing
 branch only when the assignment's reason says it continues the item's PR (a dispute, a fix after failed checks or

@@ -1,4 +1,4 @@
-"""`busy:{agent}` (DESIGN.md section 3): alive while an agent of the pool works, lapsing on its own after."""
+"""`busy:{agent}` (docs/design.md section 3): alive while an agent of the pool works, lapsing on its own after."""
 
 from __future__ import annotations
 

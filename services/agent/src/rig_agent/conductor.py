@@ -1,4 +1,4 @@
-"""How an agent speaks to the system: the conductor's HTTP API with its own token (DESIGN.md section 8)."""
+"""How an agent speaks to the system: the conductor's HTTP API with its own token (docs/design.md section 8)."""
 
 from __future__ import annotations
 

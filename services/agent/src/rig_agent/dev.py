@@ -1,4 +1,4 @@
-"""Dev-E (DESIGN.md sections 2, 8): implement an issue in a clone, check it, push it, open the PR that closes it."""
+"""Dev-E (docs/design.md §2, 8): implement an issue in a clone, check it, push it, open the PR that closes it."""
 
 from __future__ import annotations
 

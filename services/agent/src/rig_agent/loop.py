@@ -1,4 +1,4 @@
-"""The agent's main loop (DESIGN.md sections 3, 4): take work, hold it while running, give it up only when done."""
+"""The agent's main loop (docs/design.md sections 3, 4): take work, hold it while running, give it up only when done."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""AGENT_HEARTBEAT (DESIGN.md section 2): the agent says regularly that it is online, with what, doing what."""
+"""AGENT_HEARTBEAT (docs/design.md section 2): the agent says regularly that it is online, with what, doing what."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pull mode (DESIGN.md section 9): `ibuild-e` asks the conductor for work over HTTP instead of reading a stream."""
+"""Pull mode (docs/design.md §9): `ibuild-e` asks the conductor for work over HTTP instead of reading a stream."""
 
 from __future__ import annotations
 

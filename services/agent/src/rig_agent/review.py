@@ -1,4 +1,4 @@
-"""Review-E (DESIGN.md sections 2, 8): review a PR head with the provider, submit the verdict, ask for the merge."""
+"""Review-E (docs/design.md §2, 8): review a PR head with the provider, submit the verdict, ask for the merge."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One run's record (DESIGN.md sections 2, 3): RUN_STARTED / RUN_STEP / RUN_FINISHED, and every output line live."""
+"""One run's record (docs/design.md §2, 3): RUN_STARTED / RUN_STEP / RUN_FINISHED, and every output line live."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`session:{owner/repo}#{N}` (DESIGN.md section 3): the provider session a dispute resumes, kept 7 days."""
+"""`session:{owner/repo}#{N}` (docs/design.md section 3): the provider session a dispute resumes, kept 7 days."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The agent's side of `assignments:{agent}` (DESIGN.md sections 3, 4): take, keep claimed, acknowledge.
+"""The agent's side of `assignments:{agent}` (docs/design.md sections 3, 4): take, keep claimed, acknowledge.
 
 Every command here is one the pool's ACL user may run (streams, lists, transactions; no scripts): an agent
 never touches another pool's keys or `rig:events`.
@@ -97,7 +97,7 @@ class AssignmentStream:
         """Leave the entry pending: after the reclaim idle time it is delivered again, counted by XPENDING."""
 
     async def take_wake_entry(self) -> None:
-        """Remove one wake entry, as each assignment taken for the first time does (DESIGN.md section 3)."""
+        """Remove one wake entry, as each assignment taken for the first time does (docs/design.md section 3)."""
         await self._client.lpop(self.signal_key)
 
     async def drop_stale_wake_entries(self) -> int:

@@ -1,1 +1,1 @@
-"""The costs service: execution logs, prices and roll-ups of every agent run (DESIGN.md sections 1, 2)."""
+"""The costs service: execution logs, prices and roll-ups of every agent run (docs/design.md sections 1, 2)."""

@@ -1,4 +1,4 @@
-"""Budgets from settings: an issue's spend across all its runs, a repository's per UTC day (DESIGN.md section 2).
+"""Budgets from settings: an issue's spend across all its runs, a repository's per UTC day (docs/design.md section 2).
 
 After each batch, the items and repository-days the batch touched are summed (our cost, priced runs only); one
 whose sum reached its cap gets BUDGET_EXCEEDED once, through the outbox in the batch's transaction. The router

@@ -1,1 +1,1 @@
-"""The event store service (DESIGN.md sections 1 and 4)."""
+"""The event store service (docs/design.md sections 1 and 4)."""

@@ -1,7 +1,7 @@
 """The token admin API (scope `admin`), which `rig tokens revoke` calls: TOKEN_REVOKED through the outbox.
 
 Ingest refuses the token from the moment the revocation commits (it records it in its own revoked tokens, in the
-same transaction); every other service refuses it once the TOKEN_REVOKED event reaches it (DESIGN.md section 8).
+same transaction); every other service refuses it once the TOKEN_REVOKED event reaches it (docs/design.md section 8).
 """
 
 import logging

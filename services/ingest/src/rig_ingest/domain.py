@@ -1,4 +1,4 @@
-"""Webhook deliveries -> domain events (DESIGN.md section 2): pure, one producer per fact, natural keys.
+"""Webhook deliveries -> domain events (docs/design.md section 2): pure, one producer per fact, natural keys.
 
 Keys are built from what GitHub puts in the payload (ids, timestamps), never from the delivery guid alone where
 the payload allows, so the same fact delivered twice (even under two guids) yields the same key.

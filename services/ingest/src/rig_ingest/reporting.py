@@ -1,4 +1,4 @@
-"""Who may report what (DESIGN.md sections 2 and 8): pure rules for events that agents and people post.
+"""Who may report what (docs/design.md sections 2 and 8): pure rules for events that agents and people post.
 
 Facts about GitHub come only from its webhooks and decisions only from the router and the merger, so an agent
 or a person may post only what GitHub cannot see, and only as itself.

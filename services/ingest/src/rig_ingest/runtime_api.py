@@ -1,4 +1,4 @@
-"""The public agent runtime's calls (DESIGN.md section 9), kept apart from our own API.
+"""The public agent runtime's calls (docs/design.md section 9), kept apart from our own API.
 
 Each route turns the runtime's camelCase body into our events (`runtime_mapping`, pure) and stores them through
 the outbox, or, for output lines, appends them to `runlogs` and publishes them on `logs:{agent}`. The run id a

@@ -1,4 +1,4 @@
-"""The public agent runtime's output lines as `runlogs` and `logs:{agent}` carry them (DESIGN.md section 9).
+"""The public agent runtime's output lines as `runlogs` and `logs:{agent}` carry them (docs/design.md section 9).
 
 Its execution-log lines and its agent-log lines come in two shapes (milliseconds or ISO times, camelCase fields);
 both leave here as one shape (rig_contracts.entries.LOG_LINE_FIELDS). Pure: no I/O.

@@ -1,4 +1,4 @@
-"""The public agent runtime's wire format (DESIGN.md section 9) mapped onto our catalogue. Pure: no I/O.
+"""The public agent runtime's wire format (docs/design.md section 9) mapped onto our catalogue. Pure: no I/O.
 
 That runtime posts camelCase JSON that we do not control, so its bodies ignore fields they do not know (a newer
 runtime may send more) and check only what the mapping needs. Its names map as `HEARTBEAT` → AGENT_HEARTBEAT,

@@ -60,7 +60,7 @@ def api_router(kit: ServiceKit, await_approval_s: float = 3600.0) -> APIRouter:
     """The merger's public routes; a request before its approval waits `await_approval_s` for it."""
     wait = timedelta(seconds=await_approval_s)
     router = APIRouter(prefix="/api/merge")
-    # Also the public agent runtime's call (DESIGN.md section 9): token-less from a trusted network.
+    # Also the public agent runtime's call (docs/design.md section 9): token-less from a trusted network.
     requester = kit.authenticator.require_runtime("merge:request")
     Requester = Annotated[Principal, Depends(requester)]  # noqa: N806
     Ask = Annotated[MergeAsk, json_body(MergeAsk, after=requester)]  # noqa: N806

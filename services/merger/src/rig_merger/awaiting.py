@@ -1,4 +1,4 @@
-"""Merge requests that arrive before their approval (DESIGN.md section 9): recorded, then acted on or expired.
+"""Merge requests that arrive before their approval (docs/design.md section 9): recorded, then acted on or expired.
 
 The public runtime's review-e asks `POST /api/merge {repo, prNumber}` as soon as it submitted its approval and
 never retries, so its call can beat the REVIEW_PASSED webhook. Such a call is recorded as waiting for approval

@@ -1,4 +1,4 @@
-"""The merge policy (DESIGN.md sections 4 and 5): given what GitHub says about a PR now, merge, wait or block.
+"""The merge policy (docs/design.md sections 4 and 5): given what GitHub says about a PR now, merge, wait or block.
 
 Pure: the caller fetches the facts (`rig_merger.github`) and acts on the verdict (`rig_merger.worker`).
 """
@@ -113,7 +113,7 @@ def latest_reviews(reviews: Iterable[Review]) -> dict[str, Review]:
 
 def decide(approved_sha: str, pull: PullFacts, blocking_labels: Sequence[str], *, require_checks: bool = True,
            reviewers: Reviewers | None = None, required_checks: Sequence[str] = ()) -> Verdict:
-    """Whether to merge `pull` at `approved_sha` now, and if not, why (DESIGN.md section 5, issues 7 and 12).
+    """Whether to merge `pull` at `approved_sha` now, and if not, why (docs/design.md section 5, issues 7 and 12).
 
     The rules in order: ended or moved, draft, a blocking label, the checks (every required one reported and
     passed: branch protection's and `required_checks`), the approval (only `reviewers`' reviews count),

@@ -1,1 +1,1 @@
-"""The router service: approved issues to the right agent pool and around the review loop (DESIGN.md 1, 3-6, 9)."""
+"""The router service: approved issues to the right agent pool and around the review loop (docs/design.md 1, 3-6, 9)."""

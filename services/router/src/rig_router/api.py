@@ -1,4 +1,4 @@
-"""The router's HTTP routes: work items, the queue, pull-mode assignments, repo learnings (DESIGN.md 1, 9)."""
+"""The router's HTTP routes: work items, the queue, pull-mode assignments, repo learnings (docs/design.md 1, 9)."""
 
 # No `from __future__ import annotations`: FastAPI reads the dependency aliases' annotations at runtime.
 
@@ -41,7 +41,7 @@ def api_router(kit: ServiceKit, settings: RouterSettings) -> APIRouter:
     """The router's public routes."""
     router = APIRouter(prefix="/api")
     Reader = Annotated[Principal, Depends(kit.authenticator.require("read"))]  # noqa: N806
-    # The public agent runtime's calls (DESIGN.md section 9): token-less from a trusted network too.
+    # The public agent runtime's calls (docs/design.md section 9): token-less from a trusted network too.
     Puller = Annotated[Principal, Depends(kit.authenticator.require_runtime("assignments:pull"))]  # noqa: N806
     writer = kit.authenticator.require_runtime("events:write")
     Writer = Annotated[Principal, Depends(writer)]  # noqa: N806

@@ -1,4 +1,4 @@
-"""Comments on GitHub issues, posted after the decision that asked for them committed (DESIGN.md section 4).
+"""Comments on GitHub issues, posted after the decision that asked for them committed (docs/design.md section 4).
 
 The decision writes a `comments` row in its transaction; this job posts pending rows through the client's
 `comment_once`, which looks for the row's hidden marker first. A crash before posting leaves the row pending

@@ -1,4 +1,4 @@
-"""Reading `.rig-agent.yaml` (DESIGN.md section 6): parse, validate against the published schema, make a policy.
+"""Reading `.rig-agent.yaml` (docs/design.md section 6): parse, validate against the published schema, make a policy.
 
 Pure: text in, a `RepoConfig` or the list of what is wrong out; the router fetches the text from GitHub.
 """

@@ -1,4 +1,4 @@
-"""The published JSON Schema of `.rig-agent.yaml` (DESIGN.md section 6): the one the router validates against.
+"""The published JSON Schema of `.rig-agent.yaml` (docs/design.md section 6): the one the router validates against.
 
 Run `python -m rig_router.config_schema` to write `docs/rig-agent.schema.json`, or add `--check` to exit 1
 when the committed file differs from this definition.

@@ -1,4 +1,4 @@
-"""Decisions into effects: the events for `rig:events`, the assignment entries, the comments (DESIGN.md 2-4, 9).
+"""Decisions into effects: the events for `rig:events`, the assignment entries, the comments (docs/design.md 2-4, 9).
 
 An assignment is two outbox rows published by the same relay: the entry on `assignments:{agent}` with its wake
 signal (one idempotent publish, keyed by the assignment's own id) and the ISSUE_ASSIGNED / REVIEW_ASSIGNED on
@@ -176,7 +176,7 @@ class Emitter:
         fields = {**common, "issueNumber": str(row.item.number), "stack": command.stack,
                   "attempt": str(command.attempt), "reason": command.reason, "branch": command.branch,
                   "feedback": command.feedback, "issueBody": common["body"]}
-        if command.feedback:  # the public runtime builds its resumed prompt from `body` alone (DESIGN.md 9)
+        if command.feedback:  # the public runtime builds its resumed prompt from `body` alone (docs/design.md 9)
             fields["body"] = with_feedback(common["body"], command.feedback)
         return fields
 

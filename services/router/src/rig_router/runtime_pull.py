@@ -1,4 +1,4 @@
-"""The public runtime's pull mode for push pools (DESIGN.md section 9): its stream's next entry over HTTP.
+"""The public runtime's pull mode for push pools (docs/design.md section 9): its stream's next entry over HTTP.
 
 The runtime without Valkey asks `GET /api/assignments/next?agentId=dev-e-node` on every tick. A push pool's work
 is on `assignments:{agent}`, so the answer is that stream's next entry for group `agents` (consumer = agent id),

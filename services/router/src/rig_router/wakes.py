@@ -1,4 +1,4 @@
-"""Wake entries on `signal:{agent}` and what the pool's stream says about taken work (leases, DESIGN.md 9).
+"""Wake entries on `signal:{agent}` and what the pool's stream says about taken work (leases, docs/design.md 9).
 
 The public agent runtime sends no WORK_STARTED: that it took an assignment shows in its stream instead (the
 `agents` group delivered the entry). The wake list must not grow past the work waiting for it, or KEDA keeps the

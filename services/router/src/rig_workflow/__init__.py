@@ -1,4 +1,4 @@
-"""The router's pure domain: a work item's life from approved issue to merged PR (DESIGN.md section 5).
+"""The router's pure domain: a work item's life from approved issue to merged PR (docs/design.md section 5).
 
 No I/O here: `decide` takes the item as it stands, one event and the repository's policy, and returns the
 item as it becomes plus the decisions to publish. The router service (later) wires it to streams and tables.

@@ -1,4 +1,4 @@
-"""The work item's state machine (DESIGN.md section 5): one event in, the item and the decisions out.
+"""The work item's state machine (docs/design.md section 5): one event in, the item and the decisions out.
 
 Pure: no I/O, no clock, no randomness. Each event acts once per `key`; an event that does not fit the item's
 state (out of order, unexpected, about another PR) is recorded as an anomaly and counted, never raised.

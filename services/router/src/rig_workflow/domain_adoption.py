@@ -1,4 +1,4 @@
-"""Which pull requests a work item adopts (DESIGN.md section 8, "who moves code").
+"""Which pull requests a work item adopts (docs/design.md section 8, "who moves code").
 
 A PR that says "Closes #N" becomes the item's PR only when its head branch lives in the base repository (not a
 fork) and its author is the dev App's bot or a person the settings trust, and only once the issue is approved.

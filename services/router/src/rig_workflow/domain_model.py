@@ -9,7 +9,7 @@ from rig_contracts.reviewers import Reviewers
 
 
 class State(StrEnum):
-    """Where a work item is in its life (DESIGN.md section 5)."""
+    """Where a work item is in its life (docs/design.md section 5)."""
 
     NEW = "NEW"
     APPROVED = "APPROVED"
@@ -52,7 +52,7 @@ MAX_ANOMALIES_KEPT = 50
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """A repository's rules for one decision, from its `.rig-agent.yaml` (DESIGN.md section 6) and settings."""
+    """A repository's rules for one decision, from its `.rig-agent.yaml` (docs/design.md section 6) and settings."""
 
     stack: str = "base"
     max_review_rounds: int = 3

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 AccountType = Literal["User", "Bot", "Organization"]
 Role = Literal["conductor", "dev", "review"]
 ROLES: tuple[Role, ...] = ("conductor", "dev", "review")
-"""The three GitHub Apps, one per role of DESIGN.md section 8."""
+"""The three GitHub Apps, one per role of docs/design.md section 8."""
 
 
 def now_iso() -> str:
