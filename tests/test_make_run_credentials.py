@@ -74,10 +74,12 @@ def test_every_process_of_make_run_holds_only_its_own_credentials(
     for name in ("router", "merger"):
         assert names_of(seen[name], "RIG_GITHUB_CONDUCTOR_") and "RIG_INGEST_WEBHOOK_SECRETS" not in seen[name]
     assert names_of(seen["ingest"], "RIG_GITHUB_CONDUCTOR_") and "RIG_INGEST_WEBHOOK_SECRETS" in seen["ingest"]
-    assert not names_of(seen["eventstore"], "RIG_GITHUB_CONDUCTOR_") and not names_of(seen["costs"], "RIG_GITHUB_")
+    assert not [(name, role) for name in ("eventstore", "costs") for role in ("CONDUCTOR", "DEV", "REVIEW")
+                if names_of(seen[name], f"RIG_GITHUB_{role}_")]  # no App at all
     assert not any(WEBHOOK_SECRET in v for name in ("router", "merger", "eventstore", "costs", "edge", *AGENTS)
                    for v in seen[name].values())
-    assert not [n for n, v in seen["edge"].items() if is_secret(n, v)], seen["edge"]
+    assert [n for n, v in seen["edge"].items() if is_secret(n, v)] == ["RIG_EDGE_SECRET"]  # it signs addresses
+    assert not any("RIG_EDGE_SECRET" in seen[agent] for agent in AGENTS)
     assert [n for n, v in seen["sandbox"].items() if is_secret(n, v)] == ["RIG_SANDBOX_WEBHOOK_SECRET"]
     for agent, role, other in (("dev-e-node", "DEV", "REVIEW"), ("review-e", "REVIEW", "DEV")):
         held = seen[agent]
