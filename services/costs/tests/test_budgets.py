@@ -53,13 +53,13 @@ async def test_a_spent_budget_is_announced_once_and_not_again_after_a_rebuild(co
     assert (day["subject"], day["key"]) == ("acme/app", "budget:repo_day:acme/app@2026-11-02")
     assert day["data"]["spent_usd"] == pytest.approx(float(spent("acme/app#1")))  # acme/lib's day stays under
 
-    begun = (await costs.post("/admin/rebuild", json={}, headers=admin)).json()
+    begun = (await costs.post("/api/admin/costs/rebuild", json={}, headers=admin)).json()
     for seq, event in enumerate(recorded(), start=1):
         await redis.xadd(names.replay("costs"), replay_entry(seq, event.to_json()))
     await redis.xadd(names.replay("costs"), {END_FIELD: begun["rebuild_id"], "last_seq": "0"})
 
     async def live() -> bool:
-        return (await costs.get("/admin/rebuild", headers=admin)).json()["state"] == "live"
+        return (await costs.get("/api/admin/costs/rebuild", headers=admin)).json()["state"] == "live"
     await eventually(live, what="the rebuild to finish")
     conn = await asyncpg.connect(database_url)
     try:  # the rebuild's batches committed before it went live: anything they wrote is in the outbox by now

@@ -131,14 +131,14 @@ async def test_reads_need_a_token_with_read_scope(fed):
 async def test_a_rebuild_from_the_same_events_gives_the_same_roll_ups(fed, redis, key_prefix, admin):
     before = await roll_ups(fed)
     names = Names(key_prefix)
-    begun = (await fed.post("/admin/rebuild", json={}, headers=admin)).json()
+    begun = (await fed.post("/api/admin/costs/rebuild", json={}, headers=admin)).json()
     assert (await fed.get("/api/runs")).json()["runs"] == [], "a rebuild from scratch starts empty"
     for seq, event in enumerate(recorded(), start=1):
         await redis.xadd(names.replay("costs"), replay_entry(seq, event.to_json()))
     await redis.xadd(names.replay("costs"), {END_FIELD: begun["rebuild_id"], "last_seq": "0"})
 
     async def live() -> bool:
-        return (await fed.get("/admin/rebuild", headers=admin)).json()["state"] == "live"
+        return (await fed.get("/api/admin/costs/rebuild", headers=admin)).json()["state"] == "live"
     await eventually(live, what="the rebuild to finish")
     assert await roll_ups(fed) == before
 
@@ -159,7 +159,7 @@ async def test_output_lines_are_kept_in_order_per_run_and_survive_a_rebuild(fed,
     assert [x["message"] for x in page["lines"]] == want[15:] and page["next_after"] == len(want)
     assert len((await fed.get("/api/runs/run-6")).json()["lines"]) == 10
 
-    begun = (await fed.post("/admin/rebuild", json={}, headers=admin)).json()
+    begun = (await fed.post("/api/admin/costs/rebuild", json={}, headers=admin)).json()
     await redis.xadd(names.replay("costs"), {END_FIELD: begun["rebuild_id"], "last_seq": "0"})
     assert [x["message"] for x in (await fed.get("/api/runs/run-2/lines")).json()["lines"]] == want
 
