@@ -24,7 +24,8 @@ async def test_the_job_migrates_every_service_once(database_url, schema_suffix):
     first = migrate(database_url, schema_suffix)
     assert first.returncode == 0, first.stderr
     lines = dict(line.split(": ", 1) for line in first.stdout.splitlines())
-    assert set(lines) == {"ingest", "router", "merger", "eventstore"}
+    # Every service of the repository that has a database of its own, the ones added later included.
+    assert set(lines) == {folder.parent.name for folder in (ROOT / "services").glob("*/migrations")}
     assert all(what.startswith("applied ") for what in lines.values())
     assert "router/0001_router.sql" in lines["router"]
 
