@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -15,8 +14,9 @@ from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
 import pytest
+from agent_support import assign_issue, dev_transcript, ingest_for_agents, start_agent
 from github_sandbox_support import Sandbox, sandbox_with_app
-from system_support import KEYS, ROOT, build, eventually
+from system_support import KEYS, ROOT, eventually
 
 from rig_contracts import Names
 from rig_supervisor.local import agent_identity
@@ -25,18 +25,13 @@ from rig_supervisor.process import dying_with_this_process
 pytestmark = pytest.mark.slow
 
 AGENT = "dev-e-python"
-REPO = "acme/app"
 STOPPED_WITHIN_S = 8.0
 """The agent's own stop budget (rig_agent.__main__.STOP_BUDGET_S); a clean stop (status 0) comes well before it."""
-PATCH = "diff --git a/hello.txt b/hello.txt\nnew file mode 100644\n--- /dev/null\n+++ b/hello.txt\n@@ -0,0 +1 @@\n+hi\n"
-SECRET = "agent-stop-test-secret"
 
 
 @pytest.fixture
 async def ingest(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
-    env = {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET])}
-    async with build(["ingest"], database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
-                     schema_suffix=schema_suffix, folder=tmp_path, extra_env=env) as running:
+    async with ingest_for_agents(tmp_path, database_url, redis_url, key_prefix, schema_suffix) as running:
         yield running
 
 
@@ -44,15 +39,6 @@ async def ingest(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
 async def sandbox(tmp_path):
     async with sandbox_with_app(tmp_path / "sandbox") as started:
         yield started
-
-
-async def start_agent(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    """`python -m rig_agent` in its own session, dying with this test run whatever happens to it."""
-    variables = {k: v for k, v in os.environ.items() if not k.startswith("RIG_")} | env
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "rig_agent", "--agent", AGENT, cwd=ROOT, env=variables, stdout=out,
-            stderr=asyncio.subprocess.STDOUT, start_new_session=True, preexec_fn=dying_with_this_process())
 
 
 @contextlib.asynccontextmanager
@@ -96,20 +82,16 @@ def running_marker(pid: int, marker: str) -> bool:
 async def test_sigterm_stops_a_busy_agent_and_its_workload_within_seconds(
         tmp_path, ingest, sandbox: Sandbox, redis, redis_url, key_prefix, busy_in, wait_s, test_command, marker):
     names = Names(key_prefix)
-    issue = await sandbox.post(f"/repos/{REPO}/issues", {"title": "Say hi", "body": "Add hello.txt"})
-    await redis.xadd(names.assignments(AGENT), {"repo": REPO, "issueNumber": str(issue["number"]),
-                                                "title": "Say hi", "stack": "python", "testCommand": test_command})
-    await redis.lpush(names.signal(AGENT), "1")
-    script = tmp_path / "dev.jsonl"
-    script.write_text("".join(json.dumps(e) + "\n" for e in (
-        {"kind": "meta", "model": "claude-sonnet-4-5"}, {"kind": "turn", "usage": {"input_tokens": 5}},
-        {"kind": "wait", "seconds": wait_s}, {"kind": "patch", "diff": PATCH}, {"kind": "result", "text": "Done."})))
+    await assign_issue(sandbox, redis, names, testCommand=test_command)
+    script = dev_transcript(tmp_path, wait_s)
     identity = await agent_identity(redis, names, redis_url, AGENT, KEYS[0], ingest.url("ingest"))
     env = identity | {"RIG_REDIS_URL": identity["RIG_AGENT_REDIS_URL"], "RIG_KEY_PREFIX": key_prefix,
                       "RIG_DATA_DIR": str(tmp_path / "agent"), "RIG_AGENT_PROVIDER": "scripted",
                       "RIG_AGENT_TRANSCRIPT": str(script), "RIG_AGENT_BLOCK_S": "0.2", **sandbox.env()}
     log = tmp_path / "agent.log"
-    async with killed_afterwards(await start_agent(env, log)) as agent:
+    with log.open("ab") as out:
+        started = await start_agent(AGENT, env, stdout=out)
+    async with killed_afterwards(started) as agent:
         await eventually(lambda: _true(running_marker(agent.pid, marker)), within_s=60,
                          what=f"the agent to be busy in {busy_in}")
         workload = descendants(agent.pid)

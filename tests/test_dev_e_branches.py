@@ -5,43 +5,33 @@ with the reason and pushes nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_support import (
+    REPO,
+    agent_url,
+    assign_issue,
+    base_env,
+    dev_transcript,
+    ingest_for_agents,
+    run_agent,
+    stream_events,
+)
 from github_sandbox_support import Sandbox, sandbox_with_app
-from system_support import KEYS, ROOT, build, eventually
+from system_support import eventually
 
-from rig_contracts import Names, event_from_json
-from rig_contracts.catalogue import IssueAssignedEvent
-from rig_contracts.entries import EVENT_FIELD
-from rig_contracts.payloads import IssueAssigned
-from rig_identity import mint
-from rig_supervisor.local import agent_identity
+from rig_contracts import Names
 
 pytestmark = pytest.mark.slow
 
-REPO = "acme/app"
 AGENT = "dev-e-python"
-PATCH = """diff --git a/hello.txt b/hello.txt
-new file mode 100644
---- /dev/null
-+++ b/hello.txt
-@@ -0,0 +1 @@
-+hello from dev-e
-"""
-SECRET = "dev-e-branches-test-secret"
 
 
 @pytest.fixture
 async def system(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
-    env = {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET])}
-    async with build(["ingest"], database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
-                     schema_suffix=schema_suffix, folder=tmp_path, extra_env=env) as running:
+    async with ingest_for_agents(tmp_path, database_url, redis_url, key_prefix, schema_suffix) as running:
         yield running
 
 
@@ -53,38 +43,15 @@ async def sandbox(tmp_path):
 
 async def assign(sandbox: Sandbox, redis: Any, names: Names, reason: str, branch: str) -> int:
     """An open issue assigned to dev-e-python with `reason` and `branch`, as a (misled) router would; its number."""
-    number = int((await sandbox.post(f"/repos/{REPO}/issues", {"title": "Say hello"}))["number"])
-    event = IssueAssignedEvent(source="router", subject=f"{REPO}#{number}", key=f"assigned:{REPO}#{number}:1",
-                               data=IssueAssigned(repo=REPO, number=number, agent=AGENT, stack="python",
-                                                  assignment_id="a1"))
-    await redis.xadd(names.assignments(AGENT), {
-        EVENT_FIELD: event.to_json(), "repo": REPO, "issueNumber": str(number), "title": "Say hello",
-        "body": "Add hello.txt", "stack": "python", "testCommand": "grep -q dev-e hello.txt", "reason": reason,
-        "branch": branch, "feedback": "Do it on main."})
-    await redis.lpush(names.signal(AGENT), "1")
-    return number
+    return await assign_issue(sandbox, redis, names, reason=reason, branch=branch, feedback="Do it on main.")
 
 
 async def run_dev_e(tmp_path: Path, system: Any, sandbox: Sandbox, redis: Any, redis_url: str,
                     key_prefix: str) -> None:
     """One dev-e-python process until it exits idle."""
-    script = tmp_path / "dev.jsonl"
-    script.write_text("".join(json.dumps(e) + "\n" for e in (
-        {"kind": "meta", "model": "claude-sonnet-4-5"}, {"kind": "patch", "diff": PATCH},
-        {"kind": "result", "text": "Added hello.txt."})))
-    identity = await agent_identity(redis, Names(key_prefix), redis_url, AGENT, KEYS[0], system.url("ingest"))
-    url = identity["RIG_AGENT_REDIS_URL"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RIG_")} | sandbox.env() | {
-        "RIG_REDIS_URL": url, "RIG_AGENT_REDIS_URL": url, "RIG_KEY_PREFIX": key_prefix,
-        "RIG_DATA_DIR": str(tmp_path / "agent-data"), "RIG_AGENT_CONDUCTOR_URL": system.url("ingest"),
-        "RIG_AGENT_TOKEN": mint(KEYS[0], f"agent:{AGENT}", ["events:write"]), "RIG_AGENT_PROVIDER": "scripted",
-        "RIG_AGENT_TRANSCRIPT": str(script), "RIG_AGENT_IDLE_EXIT_S": "1.5", "RIG_AGENT_BLOCK_S": "0.2",
-        "RIG_AGENT_BUSY_TTL_S": "1", "RIG_AGENT_HEARTBEAT_S": "0.5"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rig_agent", "--agent", AGENT, cwd=ROOT, env=env, start_new_session=True,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await asyncio.wait_for(process.communicate(), 120)
-    assert process.returncode == 0, output.decode()
+    url = await agent_url(redis, redis_url, Names(key_prefix), AGENT)
+    await run_agent(AGENT, env=base_env(tmp_path, system, sandbox, key_prefix, url, AGENT, ["events:write"],
+                                        dev_transcript(tmp_path)))
 
 
 async def state(sandbox: Sandbox) -> tuple[str, list[str]]:
@@ -95,8 +62,7 @@ async def state(sandbox: Sandbox) -> tuple[str, list[str]]:
 
 
 async def escalations(redis: Any, names: Names) -> list[Any]:
-    events = [event_from_json(fields[EVENT_FIELD.encode()].decode()) for _, fields in await redis.xrange(names.events)]
-    return [e for e in events if e.type == "ISSUE_ESCALATED"]
+    return [e for e in await stream_events(redis, names) if e.type == "ISSUE_ESCALATED"]
 
 
 @pytest.mark.parametrize("branch", ["main", "agent/99-another-issue"])

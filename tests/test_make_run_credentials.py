@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Mapping
 
 import psutil  # type: ignore[import-untyped]
 import pytest
 import redis as sync_redis
-from test_make_run import free_offset
+from make_run_support import free_offset, start_make_run, stop_make_run, until_running
 
 from rig_contracts import Names
 from rig_supervisor.credentials import agent_env, is_secret, service_env
@@ -39,16 +36,9 @@ def test_every_process_of_make_run_holds_only_its_own_credentials(
             "RIG_SCHEMA_SUFFIX": schema_suffix, "RIG_AGENT_PROVIDER": "scripted", "RIG_AGENT_IDLE_EXIT_S": "20",
             "ANTHROPIC_API_KEY": MODEL_KEY, "AWS_SECRET_ACCESS_KEY": OPERATOR_SECRET,
             "RIG_SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET}
-    process = subprocess.Popen([sys.executable, "-m", "rig_supervisor.main"], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    output: list[str] = []
+    process = start_make_run(env)
     try:
-        deadline = time.monotonic() + 90
-        assert process.stdout is not None
-        while not any("Press Ctrl-C" in line for line in output):
-            line = process.stdout.readline()
-            assert line and time.monotonic() < deadline, "".join(output)
-            output.append(line)
+        until_running(process)
         client = sync_redis.Redis.from_url(redis_url)
         for agent in AGENTS:  # wake one dev and the review pool, as a new assignment would
             client.lpush(Names(key_prefix).signal(agent), "1")
@@ -56,8 +46,7 @@ def test_every_process_of_make_run_holds_only_its_own_credentials(
         seen = children_by_name(process.pid, wanted={"ingest", "router", "merger", "eventstore", "costs", "edge",
                                                      "sandbox", *AGENTS})
     finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        stop_make_run(process)
 
     keys = [path for path in (tmp_path / ".rig").rglob("*") if path.is_file() and path.suffix == ".pem"
             and "PRIVATE KEY" in path.read_text(errors="replace")]

@@ -15,11 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from test_make_run import free_offset
+from make_run_support import free_offset, start_make_run
 
 from rig_identity import mint
 from rig_identity.keys import load_or_create
-from rig_supervisor.process import dying_with_this_process
 
 pytestmark = pytest.mark.slow
 
@@ -61,9 +60,7 @@ def test_labelling_the_demo_issue_ends_in_a_merged_pr(tmp_path: Path) -> None:
     offset = free_offset()
     data_dir = tmp_path / ".rig"
     env.update(RIG_DATA_DIR=str(data_dir), RIG_PORT_OFFSET=str(offset))
-    process = subprocess.Popen([sys.executable, "-m", "rig_supervisor.main"], env=env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               preexec_fn=dying_with_this_process())  # noqa: PLW1509 (system calls only)
+    process = start_make_run(env)
     lines, reader = drained(process)
     try:
         text = started(lines)

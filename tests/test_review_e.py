@@ -11,18 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_sandbox_support import Sandbox
-from test_agent_runtime import (
+from agent_support import (
     REPO,
     agent_url,
     base_env,
+    ingest_for_agents,
     run_agent,
-    sandbox,
     start_agent,
     stream_events,
-    system,
     transcript,
 )
+from github_sandbox_support import Sandbox, sandbox_with_app
 
 from rig_contracts import Names
 from rig_contracts.catalogue import ReviewAssignedEvent
@@ -32,9 +31,19 @@ from rig_testing.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
-__all__ = ["sandbox", "system"]  # fixtures shared with the agent runtime's tests
-
 APPROVE = {"verdict": "approve", "summary": "Looks right.", "comments": []}
+
+
+@pytest.fixture
+async def system(tmp_path, database_url, redis_url, key_prefix, schema_suffix):
+    async with ingest_for_agents(tmp_path, database_url, redis_url, key_prefix, schema_suffix) as running:
+        yield running
+
+
+@pytest.fixture
+async def sandbox(tmp_path):
+    async with sandbox_with_app(tmp_path / "sandbox") as started:
+        yield started
 
 
 def approving(tmp_path: Path, wait_s: float = 0.0) -> Path:

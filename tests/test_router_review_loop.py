@@ -6,33 +6,10 @@ from __future__ import annotations
 
 import pytest
 from github_sandbox_support import all_deliveries
+from review_loop_support import REPO, first_review, head_of, push, wait_for
 from router_system_support import Conductor, conductor
 
 from rig_testing.waiting import eventually
-
-REPO = "acme/loop"
-FILES = {".rig-agent.yaml": "stack: python\n", "README.md": "# loop\n"}
-
-
-async def push(rig: Conductor, branch: str, name: str) -> str:
-    """Commit a file to `branch` as a dev agent would push; the new head SHA."""
-    made = await rig.sandbox.post(f"/repos/{REPO}/commits", {"branch": branch, "files": {f"{name}.txt": name}})
-    return str(made["sha"])
-
-
-async def head_of(rig: Conductor, pr: int) -> str:
-    return (await rig.roles.conductor.get_pull(REPO, pr)).head_sha
-
-
-async def counted(rig: Conductor, agent: str, wanted: int) -> bool:
-    return len(await rig.assignments(agent)) >= wanted
-
-
-async def wait_for(rig: Conductor, agent: str, wanted: int, what: str) -> dict[str, str]:
-    await eventually(lambda: counted(rig, agent, wanted), within_s=90, what=what)
-    entries = await rig.assignments(agent)
-    assert len(entries) == wanted, f"{what}: {len(entries)} entries, not {wanted}"
-    return entries[-1]
 
 
 @pytest.mark.timeout(300)
@@ -40,14 +17,9 @@ async def test_disputes_go_back_to_dev_then_review_and_the_third_escalates(
         tmp_path, database_url, redis_url, key_prefix, schema_suffix, redis):
     async with conductor(tmp_path, database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
                          schema_suffix=schema_suffix, redis=redis) as rig:
-        await rig.sandbox.post("/repos", {"owner": "acme", "name": "loop", "files": FILES})
-        number = await rig.issue(REPO, "Fix the cart")
+        first = await first_review(rig)
+        number, branch, pull, review = first.number, first.branch, first.pull, first.review
         subject = f"{REPO}#{number}"
-        await wait_for(rig, "dev-e-python", 1, "the first dev assignment")
-        branch = f"rig/{number}-fix-the-cart"
-        await push(rig, branch, "one")
-        pull = await rig.roles.dev.open_pull(REPO, head=branch, title="Fix the cart", body=f"Closes #{number}")
-        review = await wait_for(rig, "review-e", 1, "the first review")
         assert (review["issueNumber"], review["headSha"], review["round"]) == (str(pull.number), pull.head_sha, "1")
 
         for round_ in (1, 2):

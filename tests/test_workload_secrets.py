@@ -8,27 +8,24 @@ the workspace; none of the agent's secrets may be in it, and no planted hook may
 
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 
 import pytest
-from github_sandbox_support import sandbox_process
-from system_support import KEYS, build
-from test_agent_runtime import (
+from agent_support import (
     REPO,
-    WEBHOOK_SECRET,
     agent_url,
+    assign_issue,
     base_env,
     dev_transcript,
+    ingest_for_agents,
     open_pulls,
     run_agent,
 )
+from github_sandbox_support import sandbox_with_app
+from system_support import KEYS
 
 from rig_contracts import Names
-from rig_contracts.catalogue import IssueAssignedEvent
-from rig_contracts.entries import EVENT_FIELD
-from rig_contracts.payloads import IssueAssigned
 from rig_identity.keys import load_or_create
 
 pytestmark = pytest.mark.slow
@@ -67,25 +64,14 @@ def attack(marker: Path, paths: list[Path]) -> str:
 async def test_a_test_command_sees_no_secret_and_its_hooks_never_run(
         tmp_path, database_url, redis_url, key_prefix, schema_suffix, redis):
     names = Names(key_prefix)
-    env = {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([WEBHOOK_SECRET])}
-    async with (build(["ingest"], database_url=database_url, redis_url=redis_url, key_prefix=key_prefix,
-                      schema_suffix=schema_suffix, folder=tmp_path, extra_env=env) as system,
-                sandbox_process(tmp_path / "sandbox") as sandbox):
-        await sandbox.post("/repos", {"owner": "acme", "name": "app", "files": {"README.md": "# app\n"}})
+    async with (ingest_for_agents(tmp_path, database_url, redis_url, key_prefix, schema_suffix) as system,
+                sandbox_with_app(tmp_path / "sandbox") as sandbox):
         data_dir = tmp_path / "agent-data"
         signing_pem, _ = load_or_create(data_dir)  # the token-signing key on disk, where `make run` keeps it
         key_files = [Path(app["key_path"]) for app in sandbox.apps.values()]
         marker = tmp_path / "a-planted-hook-ran"
-        issue = await sandbox.post(f"/repos/{REPO}/issues", {"title": "Say hello", "body": "Add hello.txt"})
-        number = issue["number"]
-        event = IssueAssignedEvent(source="router", subject=f"{REPO}#{number}", key=f"assigned:{REPO}#{number}:1",
-                                   data=IssueAssigned(repo=REPO, number=number, agent="dev-e-python",
-                                                      stack="python", assignment_id="a1"))
         command = attack(marker, [*key_files, data_dir, data_dir / "keys" / "private.pem", tmp_path / "sandbox"])
-        await redis.xadd(names.assignments("dev-e-python"), {
-            EVENT_FIELD: event.to_json(), "repo": REPO, "issueNumber": str(number), "title": "Say hello",
-            "body": "Add hello.txt", "stack": "python", "testCommand": command})
-        await redis.lpush(names.signal("dev-e-python"), "1")
+        number = await assign_issue(sandbox, redis, names, testCommand=command)
         url = await agent_url(redis, redis_url, names, "dev-e-python")
         agent_env = base_env(tmp_path, system, sandbox, key_prefix, url, "dev-e-python", ["events:write"],
                              dev_transcript(tmp_path))
