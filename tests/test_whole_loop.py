@@ -14,8 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from github_sandbox_support import CHAOS_SEED, Sandbox
-from loop_support import Servers, conductor_with_agents, label, stored_events
+from loop_support import CHAOS, Servers, conductor_with_agents, keep_checks_pending_until_approved, label, stored_events
 from system_support import admin_token, get_json, rig
 
 from rig_supervisor.harness import System
@@ -43,7 +42,6 @@ SCRIPTS: list[tuple[str, list[Step]]] = [
 FACTS_AND_DECISIONS = {"ISSUE_APPROVED", "ISSUE_ASSIGNED", "PR_CREATED", "REVIEW_ASSIGNED", "REVIEW_DISPUTED",
                        "PR_UPDATED", "REVIEW_PASSED", "MERGE_REQUESTED", "CHECKS_COMPLETED", "MERGED", "ISSUE_DONE",
                        "ISSUE_CLOSED", "MERGE_BLOCKED", "ISSUE_ESCALATED", "ISSUE_CANCELLED", "ISSUE_BLOCKED"}
-CHAOS = {"RIG_SANDBOX_CHAOS_SEED": str(CHAOS_SEED), "RIG_SANDBOX_MERGEABLE_UNKNOWN_MAX_S": "1"}
 CALM = {"RIG_SANDBOX_CHAOS_LATE": "0", "RIG_SANDBOX_CHAOS_REORDER": "0", "RIG_SANDBOX_CHAOS_DUPLICATE": "0",
         "RIG_SANDBOX_CHAOS_DROP": "0"}
 SONNET = {"input": Decimal(3), "output": Decimal(15), "cache_write": Decimal("3.75"), "cache_read": Decimal("0.30")}
@@ -62,25 +60,6 @@ def sonnet_cost(usage: dict[str, int]) -> Decimal:
     return (usage["input_tokens"] * SONNET["input"] + usage["output_tokens"] * SONNET["output"]
             + usage["cache_write_tokens"] * SONNET["cache_write"]
             + usage["cache_read_tokens"] * SONNET["cache_read"]) / 1_000_000
-
-
-async def keep_checks_pending_until_approved(sandbox: Sandbox, system: System, number: int) -> None:
-    """CI as a test stands it in: `ci` in progress on every head of the PR, green once its head is approved."""
-    seen: set[str] = set()
-    async with sandbox.roles() as gh:
-        while True:
-            pulls = await gh.conductor.run(lambda g: [(p.number, p.head.sha) for p in
-                                                      g.get_repo(REPO).get_pulls(state="all")])
-            for _pr, sha in pulls:
-                if sha not in seen:
-                    seen.add(sha)
-                    await sandbox.post(f"/repos/{REPO}/check-runs", {"ref": sha, "name": "ci", "status": "in_progress"})
-            for event in await stored_events(system):
-                if event["type"] == "REVIEW_PASSED" and event["subject"] == f"{REPO}#{number}":
-                    sha = event["data"]["commit_id"]
-                    await sandbox.post(f"/repos/{REPO}/check-runs", {"ref": sha, "name": "ci", "conclusion": "success"})
-                    return
-            await asyncio.sleep(0.5)
 
 
 async def costs_api(system: System, path: str, **params: str) -> dict[str, Any]:
@@ -142,7 +121,7 @@ async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_cli
     async with conductor_with_agents(tmp_path, servers, agents=AGENTS, agent_env=claude, chaos=chaos,
                                      repos={REPO: FILES}) as (system, sandbox):
         number = await label(sandbox, REPO, "Say hello")
-        ci = asyncio.create_task(keep_checks_pending_until_approved(sandbox, system, number))
+        ci = asyncio.create_task(keep_checks_pending_until_approved(sandbox, system, REPO, number))
 
         async def done() -> bool:
             return any(e["type"] == "ISSUE_DONE" for e in await stored_events(system))

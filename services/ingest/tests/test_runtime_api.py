@@ -176,6 +176,25 @@ async def test_output_lines_go_to_runlogs_and_the_agents_channel(client, redis, 
     await pubsub.aclose()
 
 
+async def test_an_agents_output_about_an_item_is_progress_once_a_minute(client, redis, key_prefix, database_url,
+                                                                       schema):
+    """Issue 14, item 4: the runtime's agent-log lines show it works on an item (the router's progress lease counts
+    AGENT_HEARTBEAT): one heartbeat per agent, item and minute however many lines, a review's under its linked item,
+    none for lines about no item."""
+    await redis.xadd(f"{key_prefix}assignments:review-e", {"repo": REPO, "issueNumber": "43", "linkedIssue": "42"})
+    line = {"ts": "2026-11-25T10:00:03Z", "level": "info", "message": "working", "repo": REPO, "issueNumber": 42}
+    posts = [(AGENT, [line]), (AGENT, [line, {**line, "message": "still"}]), (AGENT, [{**line, "issueNumber": 7}]),
+             (AGENT, [{"ts": "", "message": "idle"}]), ("review-e", [{**line, "issueNumber": 43}])]
+    for agent, entries in posts:
+        response = await client.post("/api/agent-logs", json={"agentId": agent, "entries": entries})
+        assert response.status_code == 200, response.text
+    beats = await outbox_events(database_url, schema)
+    assert [(b.source, b.subject, b.data.status, b.data.current_task) for b in beats] == [
+        (f"agent:{AGENT}", SUBJECT, "busy", SUBJECT), (f"agent:{AGENT}", f"{REPO}#7", "busy", f"{REPO}#7"),
+        ("agent:review-e", SUBJECT, "busy", SUBJECT)]
+    assert all(b.type == "AGENT_HEARTBEAT" and b.key.startswith("output:") for b in beats)
+
+
 async def test_the_runtimes_instance_heartbeat_and_usage_outside_work_are_recorded(client, database_url, schema):
     """Issue 14, items 1 and 7: the bodies exactly as the runtime builds them."""
     beat = {"type": "HEARTBEAT", "agentId": f"{AGENT}/x2k4p", "status": "busy", "currentIssue": 42,

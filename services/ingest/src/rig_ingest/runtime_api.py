@@ -77,6 +77,8 @@ class RuntimeCalls:
     def __init__(self, kit: ServiceKit, gate: Gate) -> None:
         self._kit = kit
         self._gate = gate
+        self._shown: dict[tuple[str, str, int], int] = {}
+        """(agent, repo, number) -> the minute its output last counted as progress here (saves a write per line)."""
 
     async def open_run(self, request: Request) -> dict[str, Any]:
         """`POST /api/execution-logs`: open a run, RUN_STARTED (and a RUN_STEP per step already listed)."""
@@ -144,8 +146,27 @@ class RuntimeCalls:
         """`POST /api/agent-logs`: the lines onto `runlogs` and `logs:{agentId}`."""
         await self._gate.admit(request, EVENTS_SCOPE)
         body = parsed(m.AgentLogs, await read_json(request))
-        await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
+        source = await self._gate.speaker(request, EVENTS_SCOPE, body.agent_id)
+        if source.startswith("agent:"):  # a person's lines are a transcript, not an agent's work on an item
+            await self._output_progress(body)
         return await self._send(body.agent_id, lines_of.agent_log_entries(body), "agent-logs")
+
+    async def _output_progress(self, body: m.AgentLogs) -> None:
+        """Lines about a work item show the agent works on it: one heartbeat per agent, item and minute."""
+        now = datetime.now(UTC)
+        minute = int(now.timestamp()) // lines_of.OUTPUT_PROGRESS_EVERY_S
+        due = [(repo, number) for repo, number in lines_of.output_items(body)
+               if self._shown.get((body.agent_id, repo, number)) != minute]
+        if not due:
+            return
+        entries = await self._entries(body.agent_id)
+        mapped = [lines_of.output_progress(body.agent_id, repo, lines_of.linked_issue(entries, repo, number) or number,
+                                           now) for repo, number in due]
+        async with self._kit.pool.acquire() as conn, conn.transaction():
+            await store(conn, self._kit, [(x.event, x.once) for x in mapped])
+        if len(self._shown) > 10_000:
+            self._shown.clear()
+        self._shown.update({(body.agent_id, repo, number): minute for repo, number in due})
 
     async def event(self, request: Request, raw: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/events` in the runtime's form (the body has `agentId`)."""

@@ -1,7 +1,9 @@
 """The public agent runtime's output lines as `runlogs` and `logs:{agent}` carry them (docs/design.md section 9).
 
 Its execution-log lines and its agent-log lines come in two shapes (milliseconds or ISO times, camelCase fields);
-both leave here as one shape (rig_contracts.entries.LOG_LINE_FIELDS). Pure: no I/O.
+both leave here as one shape (rig_contracts.entries.LOG_LINE_FIELDS). An agent's lines about a work item also show
+that it works on it: at most one AGENT_HEARTBEAT per agent, item and minute (`output_progress`), which the router
+counts as progress on the agent's assignment. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -10,7 +12,12 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from rig_ingest.runtime_mapping import AgentLogs, Run, RunLogLine
+from rig_contracts import catalogue as c
+from rig_contracts import payloads as p
+from rig_ingest.runtime_mapping import AgentLogs, Mapped, Run, RunLogLine, subject_of
+
+OUTPUT_PROGRESS_EVERY_S = 60
+"""An agent's output lines about an item count as progress at most once per this many seconds."""
 
 
 def iso_time(ts: str) -> str:
@@ -55,3 +62,22 @@ def agent_log_entries(body: AgentLogs) -> list[dict[str, str]]:
 def channel_message(entry: dict[str, str]) -> str:
     """What one line publishes on `logs:{agent}`: the same fields, as JSON."""
     return json.dumps(entry, ensure_ascii=False)
+
+
+def output_items(body: AgentLogs) -> list[tuple[str, int]]:
+    """The work items (repo, number) the lines name, each once, in the order they first appear."""
+    return list(dict.fromkeys((e.repo, e.issue_number) for e in body.entries if e.repo and e.issue_number))
+
+
+def output_progress(agent: str, repo: str, number: int, now: datetime) -> Mapped:
+    """AGENT_HEARTBEAT from `agent:{agent}`: its output names `repo#number`, so it is busy on it.
+
+    Keyed by the minute, once: however many lines come, one such event per agent, item and minute is stored.
+    """
+    subject = subject_of(repo, number)
+    bucket = int(now.timestamp()) // OUTPUT_PROGRESS_EVERY_S
+    data = p.AgentHeartbeat(agent=agent, status="busy", current_task=subject, current_repo=repo,
+                            current_issue=number)
+    event = c.AgentHeartbeatEvent(source=f"agent:{agent}", subject=subject, key=f"output:{agent}:{subject}:{bucket}",
+                                  data=data)
+    return Mapped(event, once=True)

@@ -2,9 +2,9 @@
 
 A waiting assignment of a push pool whose last signal is older than the start lease gets one more wake entry
 on `signal:{agent}` (pushed before the row is marked, so a crash can only add a spare wake, never lose one).
-A dev assignment whose last progress (WORK_STARTED, a heartbeat, run steps) is older than the progress lease
-is replaced by a new one, attempt + 1, published through the outbox like any decision; once the item has had
-`router_max_attempts` assignments it escalates to people instead.
+A dev assignment whose last progress (WORK_STARTED, a heartbeat, run steps, the heartbeats ingest derives from
+output lines) is older than the progress lease is replaced by a new one, attempt + 1, published through the outbox
+like any decision; once the item has had `router_max_attempts` assignments it escalates to people instead.
 """
 
 from __future__ import annotations
