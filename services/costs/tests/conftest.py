@@ -2,7 +2,7 @@
 Helpers live in costs_support; nothing imports this."""
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -38,3 +38,9 @@ async def costs(settings, redis) -> AsyncIterator[httpx.AsyncClient]:
 def admin() -> dict[str, str]:
     """Headers of an operator (scope admin: rebuilds)."""
     return {"Authorization": f"Bearer {mint(KEYS[0], 'cli:operator', ['admin'])}"}
+
+
+@pytest.fixture
+def agent_headers() -> Callable[[str], dict[str, str]]:
+    """Headers of an agent pool's token (it reports runs and reserves them)."""
+    return lambda agent: {"Authorization": f"Bearer {mint(KEYS[0], f'agent:{agent}', ['runs:write', 'events:write'])}"}

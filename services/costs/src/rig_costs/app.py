@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from rig_contracts import Names
 from rig_costs.api import api_router
+from rig_costs.budget_api import budget_router
 from rig_costs.budgets import Budgets
 from rig_costs.domain import Pricing
 from rig_costs.handlers import costs_projection
@@ -30,7 +31,7 @@ def create_app(settings: CostsSettings | None = None) -> FastAPI:
     projection = costs_projection(Names(settings.key_prefix), Pricing(), budgets)
     kit = ServiceKit("costs", settings, migrations=MIGRATIONS, projection=projection,
                      readers=[runlogs_reader], jobs=[retention_job(settings)])
-    return service_app(kit, api_router(kit, settings), title="rig-conductor costs")
+    return service_app(kit, api_router(kit, settings), budget_router(kit, settings), title="rig-conductor costs")
 
 
 def _dollars(value: float | None) -> Decimal | None:
