@@ -59,6 +59,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "AGENT_HEARTBEAT": {"agent": "dev-e-node", "status": "busy", "provider": "claude", "current_task": "acme/shop#12"},
     "AGENT_STUCK": {"agent": "dev-e-node", "reason": "tests need a database it cannot start"},
     "BUDGET_EXCEEDED": {"scope": "issue", "repo": "acme/shop", "number": 12, "limit_usd": 5.0, "spent_usd": 5.2},
+    "BUDGET_WARNING": {"scope": "repo_day", "repo": "acme/shop", "limit_usd": 20.0, "spent_usd": 16.4},
     "TOKEN_REVOKED": {"jti": "tok-7", "expires_at": "2026-03-01T00:00:00+00:00", "revoked_by": "human:ann"},
 }
 """A realistic `data` for every type, with the optional fields filled in."""

@@ -23,10 +23,10 @@ def settings(settings):
     return settings.model_copy(update={"costs_issue_budget_usd": ISSUE_CAP, "costs_repo_day_budget_usd": REPO_DAY_CAP})
 
 
-async def exceeded(redis, names: Names) -> list[dict[str, Any]]:
+async def exceeded(redis, names: Names, kind: str = "BUDGET_EXCEEDED") -> list[dict[str, Any]]:
     entries = await redis.xrange(names.events)
     events = [json.loads(fields[EVENT_FIELD.encode()]) for _id, fields in entries]
-    return [e for e in events if e["type"] == "BUDGET_EXCEEDED"]
+    return [e for e in events if e["type"] == kind]
 
 
 def spent(subject: str) -> Decimal:
@@ -52,6 +52,11 @@ async def test_a_spent_budget_is_announced_once_and_not_again_after_a_rebuild(co
     day = by_scope["repo_day"]
     assert (day["subject"], day["key"]) == ("acme/app", "budget:repo_day:acme/app@2026-11-02")
     assert day["data"]["spent_usd"] == pytest.approx(float(spent("acme/app#1")))  # acme/lib's day stays under
+    # The warning share (80%) came first, once per budget; acme/lib#7 is warned only if it spent that much.
+    warned = {(e["data"]["scope"], e["subject"]) for e in await exceeded(redis, names, "BUDGET_WARNING")}
+    lib_warned = spent("acme/lib#7") >= Decimal(str(ISSUE_CAP)) * Decimal("0.8")
+    assert warned == {("issue", "acme/app#1"), ("repo_day", "acme/app")} | (
+        {("issue", "acme/lib#7")} if lib_warned else set())
 
     begun = (await costs.post("/api/admin/costs/rebuild", json={}, headers=admin)).json()
     for seq, event in enumerate(recorded(), start=1):
@@ -64,7 +69,7 @@ async def test_a_spent_budget_is_announced_once_and_not_again_after_a_rebuild(co
     conn = await asyncpg.connect(database_url)
     try:  # the rebuild's batches committed before it went live: anything they wrote is in the outbox by now
         written = await conn.fetchval(f"SELECT count(*) FROM {schema_name('costs', schema_suffix)}.outbox "
-                                      "WHERE payload LIKE '%BUDGET_EXCEEDED%'")
+                                      "WHERE payload LIKE '%BUDGET_%'")
     finally:
         await conn.close()
-    assert written == 2, "a rebuild does not announce a spent budget again"
+    assert written == 4 + lib_warned, "a rebuild does not announce a spent or nearly spent budget again"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from rig_contracts import Names
-from rig_contracts.catalogue import RunFinishedEvent, RunStartedEvent
+from rig_contracts.catalogue import IssueAssignedEvent, RunFinishedEvent, RunStartedEvent
 from rig_costs.handlers import costs_projection
 from rig_db.pool import schema_name
 
@@ -87,3 +87,20 @@ async def test_only_an_agents_token_reserves_and_only_for_itself(costs, agent_he
                              headers=agent_headers("dev-e-python"))).status_code == 403
     assert (await costs.post("/api/budgets/reservations", json=body | {"number": 0},
                              headers=agent_headers("dev-e-python"))).status_code == 422
+
+
+async def test_a_repositorys_file_can_tighten_a_budget_never_loosen_it(ask, database_url, schema_suffix, key_prefix):
+    def assigned(number: int, cap: float) -> IssueAssignedEvent:
+        return IssueAssignedEvent.of(source="router", subject=f"{REPO}#{number}", key=f"assigned:{number}", data={
+            "repo": REPO, "number": number, "agent": "dev-e-python", "stack": "python", "assignment_id": f"a{number}",
+            "issue_budget_usd": cap})
+
+    conn = await asyncpg.connect(database_url, server_settings={"search_path": schema_name("costs", schema_suffix)})
+    try:  # issue 1's file allows $0.50 (under the run's $1.00); issue 2's $50 (the settings' $1.50 still holds)
+        await costs_projection(Names(key_prefix)).apply(conn, [assigned(1, 0.5), assigned(2, 50.0)])
+    finally:
+        await conn.close()
+    tight = await ask("dev-e-python", number=1)
+    assert tight.status_code == 409 and "of $0.50" in tight.json()["detail"]["reason"], tight.text
+    assert (await ask("dev-e-python", number=2)).status_code == 201
+    assert (await ask("review-e", number=2)).status_code == 409, "the settings' $1.50 still caps issue 2"

@@ -239,6 +239,14 @@ class BudgetExceededEvent(Envelope):
     data: p.BudgetExceeded = Field(description=DATA_DESCRIPTION)
 
 
+class BudgetWarningEvent(Envelope):
+    """BUDGET_WARNING: an issue's or a repository's budget is nearly spent."""
+
+    type: Literal["BUDGET_WARNING"] = Field(default="BUDGET_WARNING", description=TYPE_DESCRIPTION)
+    v: Literal[1] = Field(default=1, description=VERSION_DESCRIPTION)
+    data: p.BudgetWarning = Field(description=DATA_DESCRIPTION)
+
+
 class TokenRevokedEvent(Envelope):
     """TOKEN_REVOKED: an access token is no longer valid."""
 
@@ -253,7 +261,7 @@ Event = Annotated[
     PrLabelsChangedEvent | PrClosedEvent | ReviewAssignedEvent | ReviewPassedEvent | ReviewDisputedEvent |
     ChecksCompletedEvent | MergeRequestedEvent | MergeBlockedEvent | MergedEvent | IssueDoneEvent |
     RunStartedEvent | RunStepEvent | RunFinishedEvent | TokenUsageEvent | AgentHeartbeatEvent | AgentStuckEvent |
-    BudgetExceededEvent | TokenRevokedEvent,
+    BudgetExceededEvent | BudgetWarningEvent | TokenRevokedEvent,
     Field(discriminator="type"),
 ]
 """Any event of the catalogue, parsed by its `type`."""

@@ -70,6 +70,9 @@ class IssueAssigned(IssueRef):
     stack: str = Field(description="Stack from .rig-agent.yaml.")
     assignment_id: str = Field(description="Id of the assignment entry.")
     attempt: int = Field(default=1, ge=1, description="1 for the first assignment, +1 per reassignment.")
+    issue_budget_usd: float | None = Field(default=None, gt=0, description="The repository's `.rig-agent.yaml` "
+                                           "cap of this issue (it can only tighten the installation's).")
+    day_budget_usd: float | None = Field(default=None, gt=0, description="Its cap of the repository per UTC day.")
 
 
 class IssueEscalated(IssueRef):
@@ -295,6 +298,10 @@ class BudgetExceeded(Payload):
     number: int | None = Field(default=None, description="Issue, for an issue budget.")
     limit_usd: float = Field(ge=0, description="The budget.")
     spent_usd: float = Field(ge=0, description="Spent so far.")
+
+
+class BudgetWarning(BudgetExceeded):
+    """An issue's or a repository's budget is nearly spent (RIG_COSTS_WARN_FRACTION of it, 80% by default)."""
 
 
 class TokenRevoked(Payload):

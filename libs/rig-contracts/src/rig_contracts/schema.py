@@ -56,6 +56,7 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
     "AGENT_HEARTBEAT": ("agent", "hook"),
     "AGENT_STUCK": ("agent", "hook"),
     "BUDGET_EXCEEDED": ("costs",),
+    "BUDGET_WARNING": ("costs",),
     "TOKEN_REVOKED": ("ingest",),
 }
 """Who produces each event type (docs/design.md section 2)."""

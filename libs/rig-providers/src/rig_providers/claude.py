@@ -74,6 +74,10 @@ class ClaudeProvider(Provider):
             argv += ["--model", request.model]
         if request.session_id:
             argv += ["--resume", request.session_id]
+        elif request.limits.max_cost_usd is not None:
+            # Its own stop at the run's allowance (a resumed session's figure includes earlier runs: there only our
+            # estimate of this run's part stops it, in rig_providers.process).
+            argv += ["--max-budget-usd", f"{request.limits.max_cost_usd:.4f}"]
         argv += list(o.extra_args)
         if o.config_dir is not None:
             o.config_dir.mkdir(parents=True, exist_ok=True)

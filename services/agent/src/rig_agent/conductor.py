@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -13,6 +14,10 @@ log = logging.getLogger(__name__)
 
 class ConductorError(RuntimeError):
     """The conductor refused or could not take a call; the message says which and what to check."""
+
+
+class BudgetRefusedError(RuntimeError):
+    """The costs service did not admit the run: a budget cannot take it (the message says which, what to change)."""
 
 
 class Conductor:
@@ -38,6 +43,30 @@ class Conductor:
     async def request_merge(self, repo: str, pr_number: int, head_sha: str) -> dict[str, Any]:
         """Ask the merger to squash-merge the PR at the approved head (scope `merge:request`)."""
         return await self._post("/api/merge", {"repo": repo, "pr_number": pr_number, "head_sha": head_sha})
+
+    async def reserve(self, run_id: str, repo: str, number: int) -> Decimal | None:
+        """Reserve the run's allowance before it starts: the most it may spend (None: no cap applies to it).
+
+        Raises BudgetRefusedError when a budget cannot take the run, ConductorError when the answer cannot be had
+        (the run is then tried again later, never started unadmitted). An installation without the costs service
+        (no route for the call: 404) caps nothing, as it announces no spent budget either.
+        """
+        try:
+            response = await self.http.post("/api/budgets/reservations",
+                                            json={"run_id": run_id, "repo": repo, "number": number})
+        except httpx.HTTPError as error:
+            raise ConductorError(f"cannot reach the conductor to reserve run {run_id}: {error}; "
+                                 "check RIG_AGENT_CONDUCTOR_URL") from error
+        if response.status_code == 404:
+            log.warning("no costs service behind %s: run %s starts without a budget", self.http.base_url, run_id)
+            return None
+        if response.status_code == 409:
+            detail = response.json().get("detail", {})
+            raise BudgetRefusedError(detail.get("reason", response.text) if isinstance(detail, dict) else detail)
+        if response.status_code >= 400:
+            raise ConductorError(f"/api/budgets/reservations answered {response.status_code}: {response.text[:300]}")
+        allowance = response.json().get("allowance_usd")
+        return Decimal(str(allowance)) if allowance is not None else None
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         try:

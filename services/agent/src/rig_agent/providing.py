@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
 from rig_agent.runs import RunRecord
 from rig_contracts.payloads import Usage
-from rig_providers.model import Limits, OutputLine, RunRequest, RunResult, add_usage
+from rig_providers.model import Limits, OutputLine, RunRequest, RunResult, StopReason, add_usage
 from rig_providers.provider import Provider
 from rig_providers.scripted import ScriptedProvider
 
 
 class ProviderFailedError(RuntimeError):
     """The provider ran but gave no usable result (an error, a limit hit, no output)."""
+
+
+class AllowanceSpentError(ProviderFailedError):
+    """The run spent the allowance its reservation gave it: its provider was stopped (or not started again)."""
 
 
 @dataclass(slots=True)
@@ -26,6 +30,14 @@ class Totals:
     cost_usd: Decimal | None = Decimal(0)
     provider_cost_usd: Decimal | None = None
     duration_api_ms: int = 0
+    allowance_usd: Decimal | None = None
+    """The most the run may spend (its reservation); None: no cap."""
+
+    def left_usd(self) -> Decimal | None:
+        """What the run may still spend; None: no cap."""
+        if self.allowance_usd is None:
+            return None
+        return self.allowance_usd - (self.cost_usd or Decimal(0))
 
     def add(self, result: RunResult) -> None:
         """Count one provider run (an unpriced one makes the whole run unpriced, never cheaper)."""
@@ -78,10 +90,18 @@ async def run_provider(setup: ProviderSetup, provider: Provider, record: RunReco
                        workdir: Path, session_id: str | None, *, read_only: bool = False) -> RunResult:
     """Run the provider once; every line goes to the live log, the result is counted and returned.
 
-    `read_only` starts the CLI with no tools at all (Review-E only reads the prompt and answers).
+    `read_only` starts the CLI with no tools at all (Review-E only reads the prompt and answers). A run with an
+    allowance gives its provider only what is left of it, and AllowanceSpentError says so when it ran out.
     """
+    limits, left = setup.limits, totals.left_usd()
+    if left is not None:
+        if left <= 0:
+            raise AllowanceSpentError(f"the run spent its allowance of ${totals.allowance_usd:.2f}: "
+                                      "no further provider call")
+        capped = left if limits.max_cost_usd is None else min(left, limits.max_cost_usd)
+        limits = replace(limits, max_cost_usd=capped)
     request = RunRequest(prompt=prompt, workdir=workdir, session_id=session_id, model=setup.model,
-                         limits=setup.limits, secrets=setup.secrets, read_only=read_only)
+                         limits=limits, secrets=setup.secrets, read_only=read_only)
     result: RunResult | None = None
     async for item in provider.run(request):
         if isinstance(item, OutputLine):
@@ -94,4 +114,7 @@ async def run_provider(setup: ProviderSetup, provider: Provider, record: RunReco
     await record.step("provider", "failed" if result.is_error else "succeeded",
                       f"{result.stop_reason}: {result.final_text[-1500:]}", turns=result.turns, usage=result.usage,
                       cost_usd=float(result.cost_usd) if result.cost_usd is not None else None)
+    if result.stop_reason == StopReason.COST_LIMIT and left is not None and limits.max_cost_usd == left:
+        raise AllowanceSpentError(f"stopped: the run reached its allowance of ${totals.allowance_usd:.2f} "
+                                  f"(spent ${totals.cost_usd or 0:.2f}); a budget set it: see GET /api/costs")
     return result

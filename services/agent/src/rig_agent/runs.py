@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -33,18 +34,22 @@ class RunRecord:
         self._client = client
         self._names = names
         self._agent = agent
-        self._assignment = assignment
+        self.assignment = assignment
         self._steps = 0
         self._redact = redact
 
     def _item(self) -> dict[str, Any]:
-        return {"repo": self._assignment.repo, "number": self._assignment.number}
+        return {"repo": self.assignment.repo, "number": self.assignment.number}
+
+    async def reserve(self) -> Decimal | None:
+        """Reserve this run's allowance before it starts (BudgetRefusedError when a budget cannot take it)."""
+        return await self._conductor.reserve(self.run_id, self.assignment.repo, self.assignment.number)
 
     async def started(self, provider: str, model: str | None) -> None:
         """RUN_STARTED."""
         data = {**self._item(), "run_id": self.run_id, "agent": self._agent, "provider": provider,
                 "model": model or ""}
-        await self._conductor.event("RUN_STARTED", self._assignment.subject, data, key=f"run:{self.run_id}:started")
+        await self._conductor.event("RUN_STARTED", self.assignment.subject, data, key=f"run:{self.run_id}:started")
 
     async def step(self, step: str, status: str, detail: str = "", *, turns: int = 0, usage: Usage | None = None,
                    cost_usd: float | None = None) -> None:
@@ -53,13 +58,13 @@ class RunRecord:
         data = {"run_id": self.run_id, "step": step, "status": status, "detail": self._redact(detail[-2000:]),
                 "turns": turns,
                 "usage": (usage or Usage()).model_dump(), "cost_usd": cost_usd}
-        await self._conductor.event("RUN_STEP", self._assignment.subject, data,
+        await self._conductor.event("RUN_STEP", self.assignment.subject, data,
                                     key=f"run:{self.run_id}:step:{self._steps}")
 
     async def finished(self, status: str, **totals: Any) -> None:
         """RUN_FINISHED with this run's own usage and costs."""
         data = {**self._item(), "run_id": self.run_id, "status": status, **totals}
-        await self._conductor.event("RUN_FINISHED", self._assignment.subject, data,
+        await self._conductor.event("RUN_FINISHED", self.assignment.subject, data,
                                     key=f"run:{self.run_id}:finished")
 
     async def line(self, message: str, level: str = "info") -> None:
@@ -67,7 +72,7 @@ class RunRecord:
         message = self._redact(message)
         entry: dict[Any, Any] = {
             "agentId": self._agent, "runId": self.run_id, "ts": datetime.now(UTC).isoformat(), "level": level,
-            "message": message, "repo": self._assignment.repo, "issueNumber": str(self._assignment.number or "")}
+            "message": message, "repo": self.assignment.repo, "issueNumber": str(self.assignment.number or "")}
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 pipe.xadd(self._names.runlogs, entry, maxlen=RUNLOGS_MAXLEN, approximate=True)

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from rig_agent.assignment import Assignment
-from rig_agent.conductor import Conductor
+from rig_agent.conductor import BudgetRefusedError, Conductor
 from rig_agent.dev import DevContext, DevRun, EscalationError
+from rig_agent.providing import AllowanceSpentError, Totals
 from rig_agent.review import ReviewContext, ReviewRun
 from rig_agent.runs import RunRecord
 from rig_contracts import Names
@@ -31,6 +32,15 @@ class Reporting:
         """A new run's record."""
         return RunRecord(self.conductor, self.client, self.names, self.agent, assignment, self.redact)
 
+    async def admitted(self, record: RunRecord, totals: Totals) -> bool:
+        """Reserve the run's allowance before it starts; a refusal hands the item to people, naming the budget."""
+        try:
+            totals.allowance_usd = await record.reserve()
+        except BudgetRefusedError as refused:
+            await self.escalate(record.assignment, f"budget: no run started: {refused}")
+            return False
+        return True
+
     async def escalate(self, assignment: Assignment, reason: str) -> None:
         """ISSUE_ESCALATED for the item, keyed so that a retried report is one event."""
         data = {"repo": assignment.repo, "number": assignment.number, "reason": self.redact(reason[:2000])}
@@ -49,6 +59,8 @@ class DevWorker:
         """Develop the item; an escalation is reported and ends the assignment, any other error retries it."""
         record = self.reporting.record(assignment)
         run = DevRun(self.ctx, record, assignment)
+        if not await self.reporting.admitted(record, run.totals):
+            return
         started = time.monotonic()
         data = {"repo": assignment.repo, "number": assignment.number, "agent": self.ctx.agent, "branch": run.branch,
                 "assignment_id": assignment.field("assignmentId") or assignment.entry_id}
@@ -60,6 +72,10 @@ class DevWorker:
         except EscalationError as error:
             await self._finish(record, run, "escalated", started)
             await self.reporting.escalate(assignment, str(error))
+            return
+        except AllowanceSpentError as error:
+            await self._finish(record, run, "stopped", started)
+            await self.reporting.escalate(assignment, f"budget: {error}")
             return
         except BaseException:
             await self._finish(record, run, "failed", started)
@@ -87,6 +103,8 @@ class ReviewWorker:
         """Review; a run without a usable verdict fails (and is retried), never guessed."""
         record = self.reporting.record(assignment)
         run = ReviewRun(self.ctx, record, assignment)
+        if not await self.reporting.admitted(record, run.totals):
+            return
         started = time.monotonic()
         await record.started(self.ctx.setup.provider.name, self.ctx.setup.model)
         status = "failed"
@@ -96,6 +114,9 @@ class ReviewWorker:
             if outcome.escalation:
                 status = "escalated"
                 await self.reporting.escalate(assignment, outcome.escalation)
+        except AllowanceSpentError as error:
+            status = "stopped"
+            await self.reporting.escalate(assignment, f"budget: {error}")
         finally:
             await record.finished(status, duration_ms=int((time.monotonic() - started) * 1000),
                                   pr_number=run.pr_number, **run.totals.as_data())

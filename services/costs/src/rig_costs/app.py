@@ -27,7 +27,8 @@ if not MIGRATIONS.is_dir():  # running from the source tree
 def create_app(settings: CostsSettings | None = None) -> FastAPI:
     """The cost tracker app."""
     settings = settings or CostsSettings()
-    budgets = Budgets(_dollars(settings.costs_issue_budget_usd), _dollars(settings.costs_repo_day_budget_usd))
+    budgets = Budgets(_dollars(settings.costs_issue_budget_usd), _dollars(settings.costs_repo_day_budget_usd),
+                      Decimal(str(settings.costs_warn_fraction)))
     projection = costs_projection(Names(settings.key_prefix), Pricing(), budgets)
     kit = ServiceKit("costs", settings, migrations=MIGRATIONS, projection=projection,
                      readers=[runlogs_reader], jobs=[retention_job(settings)])

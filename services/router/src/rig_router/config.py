@@ -123,4 +123,5 @@ def policy_for(reading: ConfigReading, title: str, body: str, labels: Iterable[s
     people = [entry for entry in matched if MACOS_TAG not in entry.lower()]
     escalation = ("the issue matches escalate entries " + ", ".join(f"“{e}”" for e in people)) if people else None
     return Policy(stack=config.stack, max_review_rounds=config.max_review_rounds,
-                  max_fix_attempts=config.max_fix_attempts, requires_macos=bool(macos), escalation=escalation)
+                  max_fix_attempts=config.max_fix_attempts, requires_macos=bool(macos), escalation=escalation,
+                  issue_budget_usd=config.budget.get("perIssueUsd"), day_budget_usd=config.budget.get("perDayUsd"))

@@ -109,7 +109,7 @@ class Emitter:
                 self._assign(into, item.subject, command.agent, "dev", command.attempt, fields,
                              lambda asg: IssueAssignedEvent.of(**chain, data={
                                  **ref, "agent": command.agent, "stack": command.stack, "assignment_id": asg,
-                                 "attempt": command.attempt}))
+                                 "attempt": command.attempt, **_budgets(row)}))
                 return f"assign {command.agent} (attempt {command.attempt}, {command.reason})"
             case AssignReview():
                 fields = self._review_fields(row, command)
@@ -132,7 +132,8 @@ class Emitter:
                 to, stack, attempt = command.to, item.stack or "base", item.attempt + 1
                 fields = self._dev_fields(row, AssignDev(command.key, to, stack, attempt, command.reason, item.branch))
                 self._assign(into, item.subject, to, "dev", attempt, fields, lambda asg: IssueAssignedEvent.of(
-                    **chain, data={**ref, "agent": to, "stack": stack, "assignment_id": asg, "attempt": attempt}))
+                    **chain, data={**ref, "agent": to, "stack": stack, "assignment_id": asg, "attempt": attempt,
+                                   **_budgets(row)}))
                 return f"escalate to {to}: {command.reason}"
             case Block():
                 into.outbox.append(self._event(IssueBlockedEvent.of(**chain, data={**ref, "reason": command.reason})))
@@ -201,3 +202,9 @@ class Emitter:
                 "published schema (`docs/rig-agent.schema.json`; keys `stack`, `tools`, `testCommand`, "
                 "`buildCommand`, `escalate`, `maxReviewRounds`, `maxFixAttempts`, `budget`), then remove the "
                 "`agent-ready` label and add it again.")
+
+
+def _budgets(row: ItemRow) -> dict[str, float]:
+    """The file's caps for ISSUE_ASSIGNED, where it sets them (the costs service only tightens its own with them)."""
+    caps = {"issue_budget_usd": row.policy.issue_budget_usd, "day_budget_usd": row.policy.day_budget_usd}
+    return {name: value for name, value in caps.items() if value is not None}

@@ -65,6 +65,10 @@ class Policy:
     """What is wrong with `.rig-agent.yaml`, if anything: the item is blocked."""
     repo_budget_spent: bool = False
     """The repository's daily budget is spent: no further assignments."""
+    issue_budget_usd: float | None = None
+    """`budget.perIssueUsd` of the file: carried to the costs service, which may only tighten its caps with it."""
+    day_budget_usd: float | None = None
+    """`budget.perDayUsd` of the file (the repository's per UTC day), likewise."""
     pr_authors: tuple[str, ...] = ()
     """Logins whose PRs an item adopts: the dev App's bot login and the people the settings trust."""
     review_login: str = ""
