@@ -144,5 +144,5 @@ async def add_token_usage(conn: asyncpg.Connection, calls: Sequence[TokenUsage])
 
 
 async def reset(conn: asyncpg.Connection) -> None:
-    """Empty everything the events built, for a rebuild from the event store."""
-    await conn.execute("TRUNCATE runs, run_steps, token_usage")
+    """Empty everything the events built, for a rebuild from the event store (the day totals with the runs)."""
+    await conn.execute("TRUNCATE runs, run_steps, token_usage, run_days")
