@@ -22,8 +22,14 @@ CREATE TABLE run_days (
 -- groups left without runs are deleted after each change; this finds them without a scan
 CREATE INDEX run_days_empty ON run_days (day) WHERE runs = 0;
 
--- Adds the rows `added` and takes away the rows `removed` (a statement's transition tables).
-CREATE FUNCTION run_days_change(removed runs[], added runs[]) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
+-- Adds the rows `added` and takes away the rows `removed` (a statement's transition tables). PL/pgSQL rather than
+-- SQL: a session plans its statements once, not at every call.
+CREATE FUNCTION run_days_change(removed runs[], added runs[]) RETURNS void LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
+BEGIN
+    IF cardinality(removed) = 0 AND cardinality(added) = 0 THEN
+        RETURN;  -- an upsert that only inserted still fires the UPDATE trigger, with nothing in it
+    END IF;
     INSERT INTO run_days AS d
     SELECT c.day, c.agent, c.repo_key, c.status, sum(c.sign), sum(c.sign * c.input_tokens),
            sum(c.sign * c.output_tokens), sum(c.sign * c.cache_read_tokens), sum(c.sign * c.cache_write_tokens),
@@ -42,7 +48,7 @@ CREATE FUNCTION run_days_change(removed runs[], added runs[]) RETURNS void LANGU
         provider_cost_usd = d.provider_cost_usd + excluded.provider_cost_usd,
         provider_known = d.provider_known + excluded.provider_known;
     DELETE FROM run_days WHERE runs = 0;
-$$;
+END $$;
 
 CREATE FUNCTION run_days_inserted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN

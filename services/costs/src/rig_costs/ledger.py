@@ -152,10 +152,11 @@ def add_step(row: RunRow | None, step: Step) -> RunRow:
     if row.status == RUNNING:
         steps = row.steps.values()
         row.turns = sum(s.turns for s in steps)
-        row.usage = Usage(input_tokens=sum(s.usage.input_tokens for s in steps),
-                          output_tokens=sum(s.usage.output_tokens for s in steps),
-                          cache_read_tokens=sum(s.usage.cache_read_tokens for s in steps),
-                          cache_write_tokens=sum(s.usage.cache_write_tokens for s in steps))
+        row.usage = Usage.model_construct(  # sums of validated counts: no need to validate again
+            input_tokens=sum(s.usage.input_tokens for s in steps),
+            output_tokens=sum(s.usage.output_tokens for s in steps),
+            cache_read_tokens=sum(s.usage.cache_read_tokens for s in steps),
+            cache_write_tokens=sum(s.usage.cache_write_tokens for s in steps))
         row.stale = True
     return row
 

@@ -116,7 +116,7 @@ async def one_run(conn: asyncpg.Connection, run_id: str) -> dict[str, Any] | Non
 
 async def roll_up(conn: asyncpg.Connection, group_by: GroupBy, where: RunFilter) -> RollUp:
     """Cost and tokens of the runs matching `where` (of their steps, for `step`), per group, in SQL."""
-    if group_by == "day" and (by_day := _by_day(where)) is not None:
+    if group_by == "day" and (by_day := day_totals_query(where)) is not None:
         rows = await conn.fetch(by_day[0], *by_day[1])
         return RollUp(group_by, [_group(row) for row in rows], _total(rows))
     condition, values = where.where()
@@ -150,7 +150,7 @@ _RUNS_AS_DAYS = ("SELECT r.day, 1, r.input_tokens, r.output_tokens, r.cache_read
                  "(r.provider_cost_usd IS NOT NULL)::int FROM runs r")
 
 
-def _by_day(where: RunFilter) -> tuple[str, list[Any]] | None:
+def day_totals_query(where: RunFilter) -> tuple[str, list[Any]] | None:
     """The SQL and values of the roll-up by day from the day totals, None where they cannot answer it.
 
     Whole UTC days come from `run_days` (which has agent, repository and status, not the issue); the runs of a
