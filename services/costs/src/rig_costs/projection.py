@@ -1,13 +1,15 @@
-"""The cost tracker's writes (asyncpg): runs, their steps and calls outside a run, as the events tell them.
+"""The cost tracker's writes (asyncpg): the runs a batch touched, their steps and calls outside a run.
 
-Every write is an upsert keyed by the run (and the step's number), so an event applied twice, or events of a run
-arriving out of order (a step before its RUN_STARTED), leave the same rows. A run's tokens are RUN_FINISHED's
-totals once it has finished; until then, the sum of its steps' (a running run shows its cost so far). Tokens are
-never added on top of each other, so nothing is counted twice.
+A batch costs a few set-based statements whatever its size: one read of the runs it touches (with their steps,
+locked for the batch's transaction), one upsert of those runs, one insert of the new steps, one update of stored
+steps repriced by a late RUN_STARTED, one insert of calls outside a run. What the rows become is worked out in
+memory by `rig_costs.ledger`, event by event, as the per-event upserts did. Every write is keyed by the run (and
+the step's number), so a batch applied twice leaves the same rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,170 +17,132 @@ from decimal import Decimal
 import asyncpg
 
 from rig_contracts.payloads import Usage
-from rig_costs.domain import Pricing, cost_gap
+from rig_costs.ledger import REPORTED, RunEnd, RunRow, RunStart, Step, StepRow
 
-REPORTED = "reported by the agent"
-"""`price_source` of a run whose model was not named: the agent's own figure stands (it priced the model it ran)."""
+__all__ = ["REPORTED", "RunEnd", "RunStart", "Step", "TokenUsage", "add_token_usage", "load_runs", "reset",
+           "store_runs"]
 
-_USAGE = "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens"
+_USAGE = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
-
-@dataclass(frozen=True, slots=True)
-class RunStart:
-    """What RUN_STARTED says."""
-
-    run_id: str
-    agent: str
-    repo: str
-    number: int
-    subject: str
-    provider: str
-    model: str
-    at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RunEnd:
-    """What RUN_FINISHED says."""
-
-    run_id: str
-    repo: str
-    number: int
-    subject: str
-    status: str
-    turns: int
-    usage: Usage
-    reported_cost_usd: Decimal | None
-    provider_cost_usd: Decimal | None
-    duration_ms: int
-    duration_api_ms: int
-    pr_number: int | None
-    at: datetime
+# (column, its array type); `repo_key` is not among them: it is lower(repo), computed by Postgres as before.
+_RUN_COLUMNS = (
+    ("run_id", "text"), ("agent", "text"), ("repo", "text"), ("number", "int4"), ("subject", "text"),
+    ("pr_number", "int4"), ("provider", "text"), ("model", "text"), ("status", "text"),
+    ("started_at", "timestamptz"), ("finished_at", "timestamptz"), ("duration_ms", "int8"),
+    ("duration_api_ms", "int8"), ("turns", "int4"), *((c, "int8") for c in _USAGE), ("cost_usd", "numeric"),
+    ("reported_cost_usd", "numeric"), ("provider_cost_usd", "numeric"), ("price_source", "text"),
+    ("cost_gap", "bool"))
+_STEP_COLUMNS = (
+    ("run_id", "text"), ("position", "int4"), ("step", "text"), ("status", "text"), ("detail", "text"),
+    ("turns", "int4"), *((c, "int8") for c in _USAGE), ("cost_usd", "numeric"), ("reported_cost_usd", "numeric"),
+    ("at", "timestamptz"))
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """What one RUN_STEP says."""
-
-    run_id: str
-    subject: str
-    position: int
-    step: str
-    status: str
-    detail: str
-    turns: int
-    usage: Usage
-    reported_cost_usd: Decimal | None
-    at: datetime
+def _unnest(columns: Sequence[tuple[str, str]]) -> str:
+    arrays = ", ".join(f"${n}::{kind}[]" for n, (_, kind) in enumerate(columns, start=1))
+    return f"unnest({arrays}) AS u({', '.join(name for name, _ in columns)})"
 
 
-def _tokens(usage: Usage) -> tuple[int, int, int, int]:
-    return usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens
+_RUN_NAMES = [name for name, _ in _RUN_COLUMNS]
+_UPSERT_RUNS = (
+    f"INSERT INTO runs ({', '.join(_RUN_NAMES)}, repo_key) SELECT u.*, lower(u.repo) FROM {_unnest(_RUN_COLUMNS)} "
+    "ON CONFLICT (run_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in [*_RUN_NAMES[1:], "repo_key"]))
+_INSERT_STEPS = (f"INSERT INTO run_steps ({', '.join(name for name, _ in _STEP_COLUMNS)}) "
+                 f"SELECT * FROM {_unnest(_STEP_COLUMNS)} ON CONFLICT (run_id, position) DO NOTHING")
+_REPRICE_STEPS = ("UPDATE run_steps s SET cost_usd = u.cost_usd FROM unnest($1::text[], $2::int4[], $3::numeric[]) "
+                  "AS u(run_id, position, cost_usd) WHERE s.run_id = u.run_id AND s.position = u.position")
+_LOAD = (f"SELECT r.*, s.position AS s_position, s.turns AS s_turns, s.reported_cost_usd AS s_reported, "
+         f"{', '.join(f's.{c} AS s_{c}' for c in _USAGE)} FROM runs r LEFT JOIN run_steps s ON s.run_id = r.run_id "
+         "WHERE r.run_id = ANY($1::text[]) FOR UPDATE OF r")
 
 
-async def start_run(conn: asyncpg.Connection, run: RunStart, pricing: Pricing) -> None:
-    """Record a run's start (it may have been seen already, through a step or its end)."""
-    await conn.execute(
-        "INSERT INTO runs (run_id, agent, repo, repo_key, number, subject, provider, model, started_at) "
-        "VALUES ($1, $2, $3, lower($3), $4, $5, $6, $7, $8) ON CONFLICT (run_id) DO UPDATE SET "
-        "agent = excluded.agent, repo = excluded.repo, repo_key = excluded.repo_key, number = excluded.number, "
-        "subject = excluded.subject, provider = excluded.provider, model = excluded.model, "
-        "started_at = excluded.started_at",
-        run.run_id, run.agent, run.repo, run.number, run.subject, run.provider, run.model, run.at)
-    await reprice(conn, run.run_id, pricing, steps=True)
+async def load_runs(conn: asyncpg.Connection, run_ids: Collection[str]) -> dict[str, RunRow]:
+    """The stored rows of these runs, with their steps.
 
-
-async def finish_run(conn: asyncpg.Connection, run: RunEnd, pricing: Pricing) -> None:
-    """Record a run's end and totals, replacing the running sum of its steps."""
-    await conn.execute(
-        f"INSERT INTO runs (run_id, repo, repo_key, number, subject, status, turns, {_USAGE}, reported_cost_usd, "
-        "provider_cost_usd, duration_ms, duration_api_ms, pr_number, finished_at, started_at) "
-        "VALUES ($1, $2, lower($2), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-        "$16::timestamptz - make_interval(secs => $13::bigint / 1000.0)) ON CONFLICT (run_id) DO UPDATE SET "
-        "repo = excluded.repo, repo_key = excluded.repo_key, number = excluded.number, subject = excluded.subject, "
-        "status = excluded.status, turns = excluded.turns, input_tokens = excluded.input_tokens, "
-        "output_tokens = excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
-        "cache_write_tokens = excluded.cache_write_tokens, reported_cost_usd = excluded.reported_cost_usd, "
-        "provider_cost_usd = excluded.provider_cost_usd, duration_ms = excluded.duration_ms, "
-        "duration_api_ms = excluded.duration_api_ms, pr_number = excluded.pr_number, "
-        "finished_at = excluded.finished_at, started_at = coalesce(runs.started_at, excluded.started_at)",
-        run.run_id, run.repo, run.number, run.subject, run.status, run.turns, *_tokens(run.usage),
-        run.reported_cost_usd, run.provider_cost_usd, run.duration_ms, run.duration_api_ms, run.pr_number, run.at)
-    await reprice(conn, run.run_id, pricing)
-
-
-async def add_step(conn: asyncpg.Connection, step: Step, pricing: Pricing) -> None:
-    """Record one step, priced at its run's model; while the run is running, its tokens are the sum of its steps'."""
-    run = await conn.fetchrow(
-        "INSERT INTO runs (run_id, subject, started_at) VALUES ($1, $2, $3) ON CONFLICT (run_id) DO UPDATE "
-        "SET run_id = excluded.run_id RETURNING provider, model, status", step.run_id, step.subject, step.at)
-    await conn.execute(
-        f"INSERT INTO run_steps (run_id, position, step, status, detail, turns, {_USAGE}, reported_cost_usd, at, "
-        "cost_usd) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-        "ON CONFLICT (run_id, position) DO NOTHING",
-        step.run_id, step.position, step.step, step.status, step.detail, step.turns, *_tokens(step.usage),
-        step.reported_cost_usd, step.at, _step_cost(run, step, pricing))
-    if run["status"] != "running":
-        return  # finished: RUN_FINISHED's totals stand
-    await conn.execute(
-        "UPDATE runs r SET turns = s.turns, input_tokens = s.i, output_tokens = s.o, cache_read_tokens = s.cr, "
-        "cache_write_tokens = s.cw FROM (SELECT sum(turns) AS turns, sum(input_tokens) AS i, "
-        "sum(output_tokens) AS o, sum(cache_read_tokens) AS cr, sum(cache_write_tokens) AS cw FROM run_steps "
-        "WHERE run_id = $1) s WHERE r.run_id = $1", step.run_id)
-    await reprice(conn, step.run_id, pricing)
-
-
-async def reprice(conn: asyncpg.Connection, run_id: str, pricing: Pricing, *, steps: bool = False) -> None:
-    """Our cost of a run (and of its steps, with `steps`), from their tokens and the run's model.
-
-    The steps need it only when the run's model may have changed (its RUN_STARTED came after them).
+    They stay locked until the transaction ends, so two batches of one run never fold into the same stale row.
     """
-    run = await conn.fetchrow(f"SELECT provider, model, reported_cost_usd, provider_cost_usd, {_USAGE} FROM runs "
-                              "WHERE run_id = $1", run_id)
-    if run is None:
+    runs: dict[str, RunRow] = {}
+    if not run_ids:
+        return runs
+    for record in await conn.fetch(_LOAD, list(run_ids)):
+        row = runs.get(record["run_id"])
+        if row is None:
+            row = runs[record["run_id"]] = RunRow(
+                **{name: record[name] for name in _RUN_NAMES if name not in _USAGE},
+                usage=_usage(record, ""))
+        if record["s_position"] is not None:
+            row.steps[record["s_position"]] = StepRow(record["s_position"], record["s_turns"], _usage(record, "s_"),
+                                                      record["s_reported"], stored=True)
+    return runs
+
+
+def _usage(record: asyncpg.Record, prefix: str) -> Usage:
+    return Usage(**{c: record[f"{prefix}{c}"] for c in _USAGE})
+
+
+async def store_runs(conn: asyncpg.Connection, runs: Collection[RunRow]) -> None:
+    """Write the runs as folded (each row whole), their new steps, and their stored steps' new prices."""
+    if not runs:
         return
-    if run["model"]:
-        ours = pricing.price(run["provider"], run["model"], _usage_of(run)).usd
-        source = pricing.source
-    else:  # no model named (an agent without one configured): only the agent knows what it ran
-        ours, source = run["reported_cost_usd"], REPORTED
-    await conn.execute("UPDATE runs SET cost_usd = $2, price_source = $3, cost_gap = $4 WHERE run_id = $1",
-                       run_id, ours, source, cost_gap(ours, run["provider_cost_usd"]))
-    if not steps:
+    await conn.execute(_UPSERT_RUNS, *_columns([_run_values(r) for r in runs], len(_RUN_COLUMNS)))
+    new = [_step_values(r.run_id, s, s.event) for r in runs for s in r.steps.values() if s.event is not None]
+    if new:
+        await conn.execute(_INSERT_STEPS, *_columns(new, len(_STEP_COLUMNS)))
+    repriced = [(r.run_id, s.position, s.cost_usd) for r in runs if r.restarted for s in r.steps.values()
+                if s.stored]
+    if repriced:
+        await conn.execute(_REPRICE_STEPS, *_columns(repriced, 3))
+
+
+def _columns(rows: Sequence[Sequence[object]], width: int) -> list[list[object]]:
+    """Rows turned into one list per column, the arrays `unnest` takes."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
+def _run_values(r: RunRow) -> tuple[object, ...]:
+    u = r.usage
+    return (r.run_id, r.agent, r.repo, r.number, r.subject, r.pr_number, r.provider, r.model, r.status, r.started_at,
+            r.finished_at, r.duration_ms, r.duration_api_ms, r.turns, u.input_tokens, u.output_tokens,
+            u.cache_read_tokens, u.cache_write_tokens, r.cost_usd, r.reported_cost_usd, r.provider_cost_usd,
+            r.price_source, r.cost_gap)
+
+
+def _step_values(run_id: str, s: StepRow, e: Step) -> tuple[object, ...]:
+    u = s.usage
+    return (run_id, s.position, e.step, e.status, e.detail, s.turns, u.input_tokens, u.output_tokens,
+            u.cache_read_tokens, u.cache_write_tokens, s.cost_usd, s.reported_cost_usd, e.at)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """One model call outside a run (TOKEN_USAGE), priced by us."""
+
+    event_id: str
+    agent: str
+    model: str
+    category: str
+    usage: Usage
+    cost_usd: Decimal | None
+    reported_cost_usd: Decimal | None
+    price_source: str
+    at: datetime
+
+
+async def add_token_usage(conn: asyncpg.Connection, calls: Sequence[TokenUsage]) -> None:
+    """Record model calls outside a run, in one statement (an event id seen before is skipped)."""
+    if not calls:
         return
-    rows = await conn.fetch(f"SELECT position, reported_cost_usd, {_USAGE} FROM run_steps WHERE run_id = $1", run_id)
-    if rows:
-        await conn.executemany("UPDATE run_steps SET cost_usd = $3 WHERE run_id = $1 AND position = $2",
-                               [(run_id, step["position"], _step_cost(run, step, pricing)) for step in rows])
-
-
-def _step_cost(run: asyncpg.Record, step: asyncpg.Record | Step, pricing: Pricing) -> Decimal | None:
-    """A step's cost at its run's model, else (no model named) what the agent reported."""
-    if isinstance(step, Step):
-        usage, reported = step.usage, step.reported_cost_usd
-    else:
-        usage, reported = _usage_of(step), step["reported_cost_usd"]
-    if run is None or not run["model"]:
-        return reported
-    return pricing.price(run["provider"], run["model"], usage).usd
-
-
-async def add_token_usage(conn: asyncpg.Connection, event_id: str, agent: str, model: str, category: str,
-                          usage: Usage, reported: Decimal | None, at: datetime, pricing: Pricing) -> None:
-    """Record one model call outside a run, priced by us."""
-    priced = pricing.price("", model, usage)
+    rows = [(c.event_id, c.agent, c.model, c.category, c.usage.input_tokens, c.usage.output_tokens,
+             c.usage.cache_read_tokens, c.usage.cache_write_tokens, c.cost_usd, c.reported_cost_usd, c.price_source,
+             c.at) for c in calls]
     await conn.execute(
-        f"INSERT INTO token_usage (event_id, agent, model, category, {_USAGE}, cost_usd, reported_cost_usd, "
-        "price_source, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
-        "ON CONFLICT (event_id) DO NOTHING",
-        event_id, agent, model, category, *_tokens(usage), priced.usd, reported, priced.source, at)
-
-
-def _usage_of(row: asyncpg.Record) -> Usage:
-    return Usage(input_tokens=row["input_tokens"], output_tokens=row["output_tokens"],
-                 cache_read_tokens=row["cache_read_tokens"], cache_write_tokens=row["cache_write_tokens"])
+        f"INSERT INTO token_usage (event_id, agent, model, category, {', '.join(_USAGE)}, cost_usd, "
+        "reported_cost_usd, price_source, at) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], "
+        "$5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::numeric[], $10::numeric[], $11::text[], "
+        "$12::timestamptz[]) ON CONFLICT (event_id) DO NOTHING", *_columns(rows, 12))
 
 
 async def reset(conn: asyncpg.Connection) -> None:
-    """Empty everything the events built, for a rebuild from the event store."""
-    await conn.execute("TRUNCATE runs, run_steps, token_usage")
+    """Empty everything the events built, for a rebuild from the event store (the day totals with the runs)."""
+    await conn.execute("TRUNCATE runs, run_steps, token_usage, run_days")

@@ -1,9 +1,13 @@
-"""The cost tracker's reads (asyncpg): pages of runs, one run whole, and roll-ups computed in SQL."""
+"""The cost tracker's reads (asyncpg): pages of runs, one run whole, and roll-ups computed in SQL.
+
+The roll-up by day reads the day totals (`run_days`, kept exact by triggers on `runs`) for the whole UTC days in
+range and only the runs of a partial first or last day, so it does not scan every run of the range.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -112,6 +116,9 @@ async def one_run(conn: asyncpg.Connection, run_id: str) -> dict[str, Any] | Non
 
 async def roll_up(conn: asyncpg.Connection, group_by: GroupBy, where: RunFilter) -> RollUp:
     """Cost and tokens of the runs matching `where` (of their steps, for `step`), per group, in SQL."""
+    if group_by == "day" and (by_day := day_totals_query(where)) is not None:
+        rows = await conn.fetch(by_day[0], *by_day[1])
+        return RollUp(group_by, [_group(row) for row in rows], _total(rows))
     condition, values = where.where()
     if group_by == "step":
         rows = await conn.fetch(
@@ -129,6 +136,59 @@ async def roll_up(conn: asyncpg.Connection, group_by: GroupBy, where: RunFilter)
     else:  # each run is in exactly one group: the total is their sum, exact (Decimal), without a second scan
         total = _total(rows)
     return RollUp(group_by, groups, total)
+
+
+_DAY_SUMS = ("sum(u.runs)::bigint AS runs, sum(u.input_tokens) AS input_tokens, sum(u.output_tokens) AS output_tokens, "
+             "sum(u.cache_read_tokens) AS cache_read_tokens, sum(u.cache_write_tokens) AS cache_write_tokens, "
+             "CASE WHEN sum(u.priced) > 0 THEN sum(u.cost_usd) END AS cost_usd, "
+             "(sum(u.runs) - sum(u.priced))::bigint AS unpriced, "
+             "CASE WHEN sum(u.provider_known) > 0 THEN sum(u.provider_cost_usd) END AS provider_cost_usd")
+_DAY_TOTALS = ("SELECT r.day, r.runs, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, "
+               "r.cost_usd, r.priced, r.provider_cost_usd, r.provider_known FROM run_days r")
+_RUNS_AS_DAYS = ("SELECT r.day, 1, r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, "
+                 "coalesce(r.cost_usd, 0), (r.cost_usd IS NOT NULL)::int, coalesce(r.provider_cost_usd, 0), "
+                 "(r.provider_cost_usd IS NOT NULL)::int FROM runs r")
+
+
+def day_totals_query(where: RunFilter) -> tuple[str, list[Any]] | None:
+    """The SQL and values of the roll-up by day from the day totals, None where they cannot answer it.
+
+    Whole UTC days come from `run_days` (which has agent, repository and status, not the issue); the runs of a
+    partial first or last day of the range are read and added as they are. A range within one day reads runs only.
+    """
+    since, until = where.since, where.until
+    if where.issue is not None or any(t is not None and t.tzinfo is None for t in (since, until)):
+        return None
+    first = _day_from(since) if since is not None else None
+    end = until.astimezone(UTC).date() if until is not None else None  # the first day not whole
+    if first is not None and end is not None and first >= end:
+        return None
+    condition, values = replace(where, since=None, until=None).where()
+    parts = [f"{_DAY_TOTALS} WHERE {condition}"]
+    for bound, op in ((first, ">="), (end, "<")):
+        if bound is not None:
+            values.append(bound)
+            parts[0] += f" AND r.day {op} ${len(values)}"
+    edges = [(op, _midnight(day)) for op, day in (("<", first), (">=", end)) if day is not None]
+    if edges:
+        condition, more = where.where(len(values) + 1)
+        values += [*more, *(at for _, at in edges)]
+        numbered = [f"r.started_at {op} ${len(values) - len(edges) + n}" for n, (op, _) in enumerate(edges, start=1)]
+        parts.append(f"{_RUNS_AS_DAYS} WHERE {condition} AND ({' OR '.join(numbered)})")
+    union = " UNION ALL ".join(parts)
+    return (f"SELECT u.day::text AS key, {_DAY_SUMS} FROM ({union}) AS u(day, runs, input_tokens, output_tokens, "
+            "cache_read_tokens, cache_write_tokens, cost_usd, priced, provider_cost_usd, provider_known) "
+            "GROUP BY u.day ORDER BY u.day"), values
+
+
+def _day_from(since: datetime) -> date:
+    """The first whole UTC day at or after `since`."""
+    day = since.astimezone(UTC).date()
+    return day if _midnight(day) == since else day + timedelta(days=1)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
 
 
 async def usage_outside_runs(conn: asyncpg.Connection, since: datetime | None) -> dict[str, Any]:
