@@ -17,6 +17,7 @@ from system_support import KEYS, admin_token, build, whole_log
 from rig_contracts import Names
 from rig_supervisor.harness import System
 from rig_supervisor.local import agent_identity, sandbox_credentials
+from rig_testing.waiting import eventually
 
 SERVICES = ["ingest", "router", "merger", "eventstore", "costs", "edge"]
 QUICK = {"RIG_INGEST_WEBHOOK_SECRETS": json.dumps([SECRET]), "RIG_INGEST_SWEEP_INTERVAL_S": "1",
@@ -99,3 +100,19 @@ async def keep_checks_pending_until_approved(sandbox: Sandbox, system: System, r
                     await sandbox.post(f"/repos/{repo}/check-runs", {"ref": sha, "name": "ci", "conclusion": "success"})
                     return
             await asyncio.sleep(0.5)
+
+
+async def until_done(sandbox: Sandbox, system: System, repo: str, number: int, within_s: float = 240) -> None:
+    """Wait for ISSUE_DONE while CI is stood in (`keep_checks_pending_until_approved`); say where a stall stopped."""
+    ci = asyncio.create_task(keep_checks_pending_until_approved(sandbox, system, repo, number))
+
+    async def done() -> bool:
+        return any(e["type"] == "ISSUE_DONE" for e in await stored_events(system))
+
+    try:
+        await eventually(done, within_s=within_s, what="ISSUE_DONE in the event store", every_s=1.0)
+    except AssertionError as stalled:
+        seen = [(e["type"], e["source"]) for e in await stored_events(system) if e["type"] != "AGENT_HEARTBEAT"]
+        raise AssertionError(f"{stalled}; the store holds {seen}") from stalled
+    finally:
+        ci.cancel()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from loop_support import CHAOS, Servers, conductor_with_agents, keep_checks_pending_until_approved, label, stored_events
+from loop_support import CHAOS, Servers, conductor_with_agents, label, stored_events, until_done
 from system_support import rig
 
 from rig_contracts import Names
@@ -58,18 +58,7 @@ async def test_runtime_format_agents_take_an_issue_through_a_dispute_to_done(
                                      repos={REPO: FILES}, agent_command=(sys.executable, str(PROGRAM), "--agent",
                                                                          "{agent}"), tokens=False) as (system, sandbox):
         number = await label(sandbox, REPO, "Say hello")
-        ci = asyncio.create_task(keep_checks_pending_until_approved(sandbox, system, REPO, number))
-
-        async def done() -> bool:
-            return any(e["type"] == "ISSUE_DONE" for e in await stored_events(system))
-
-        try:
-            await eventually(done, within_s=240, what="ISSUE_DONE in the event store", every_s=1.0)
-        except AssertionError as stalled:  # say where the chain stopped
-            seen = [(e["type"], e["source"]) for e in await stored_events(system) if e["type"] != "AGENT_HEARTBEAT"]
-            raise AssertionError(f"{stalled}; the store holds {seen}") from stalled
-        finally:
-            ci.cancel()
+        await until_done(sandbox, system, REPO, number)
         names = Names(key_prefix)
 
         unsettled: list[str] = []

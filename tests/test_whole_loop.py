@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from loop_support import CHAOS, Servers, conductor_with_agents, keep_checks_pending_until_approved, label, stored_events
+from loop_support import CHAOS, Servers, conductor_with_agents, label, stored_events, until_done
 from system_support import admin_token, get_json, rig
 
 from rig_supervisor.harness import System
@@ -121,18 +121,7 @@ async def test_label_to_merge_with_two_review_rounds(tmp_path, chaos, coding_cli
     async with conductor_with_agents(tmp_path, servers, agents=AGENTS, agent_env=claude, chaos=chaos,
                                      repos={REPO: FILES}) as (system, sandbox):
         number = await label(sandbox, REPO, "Say hello")
-        ci = asyncio.create_task(keep_checks_pending_until_approved(sandbox, system, REPO, number))
-
-        async def done() -> bool:
-            return any(e["type"] == "ISSUE_DONE" for e in await stored_events(system))
-
-        try:
-            await eventually(done, within_s=240, what="ISSUE_DONE in the event store", every_s=1.0)
-        except AssertionError as stalled:  # say where the chain stopped
-            seen = [(e["type"], e["source"]) for e in await stored_events(system) if e["type"] != "AGENT_HEARTBEAT"]
-            raise AssertionError(f"{stalled}; the store holds {seen}") from stalled
-        finally:
-            ci.cancel()
+        await until_done(sandbox, system, REPO, number)
         log = await stored_events(system)
         await check_costs(system, servers, tmp_path, f"{REPO}#{number}")
         async with sandbox.roles() as gh:

@@ -15,6 +15,7 @@ from rig_costs.reservations import Ask, Caps, reserve
 from rig_costs.settings import CostsSettings
 from rig_identity import Principal
 from rig_kit import ServiceKit
+from rig_service.bodies import json_body
 
 
 class ReservationAsk(BaseModel):
@@ -44,11 +45,14 @@ def _dollars(value: float | None) -> Decimal | None:
 def budget_router(kit: ServiceKit, settings: CostsSettings) -> APIRouter:
     """The reservation route."""
     router = APIRouter()
-    Runner = Annotated[Principal, Depends(kit.authenticator.require("runs:write"))]  # noqa: N806
+    runner = kit.authenticator.require("runs:write")
+    Runner = Annotated[Principal, Depends(runner)]  # noqa: N806
+    # The body is read only once the caller is known (a 401 never waits for it; too deep a body is a 400).
+    Body = Annotated[ReservationAsk, json_body(ReservationAsk, after=runner)]  # noqa: N806
     caps = caps_of(settings)
 
     @router.post("/api/budgets/reservations", status_code=201)
-    async def reservation(ask: ReservationAsk, who: Runner) -> dict[str, Any]:
+    async def reservation(who: Runner, ask: Body) -> dict[str, Any]:
         """Reserve a run's allowance before it starts; 409 when a budget cannot take it."""
         agent = ask.agent or who.subject.removeprefix("agent:")
         if agent == who.subject or not who.may_speak_as(f"agent:{agent}"):
