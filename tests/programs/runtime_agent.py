@@ -11,13 +11,13 @@ Its coding CLI is a stand-in that follows the prompt, so what reaches the prompt
 `hello.txt`, and adds each line a review asked for ("needs the line `…`") only when the review's text is in the
 prompt, which the runtime builds from the entry's `body` alone. As a reviewer it approves a head whose `hello.txt`
 holds that line, asks for it otherwise, and asks for the merge by `{repo, prNumber}` as soon as it has approved.
-Each prompt is appended, as JSON, to `RIG_TEST_PROMPT_LOG`.
+Each prompt is appended, as JSON, to `RIG_TEST_PROMPT_LOG`. Its git is Dev-E's own checkout code (plumbing, not
+the wire format).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import re
@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
+from rig_agent.workspace import Workspace
 from rig_contracts import Names
 from rig_github import GitHubClient, GitHubSettings
 
@@ -159,11 +160,11 @@ class Runtime:
         await self.open_run(repo, number)
         branch = f"runtime/issue-{number}"
         with tempfile.TemporaryDirectory() as folder:
-            clone = Git(Path(folder) / "clone", await self.github.git_token())
-            await clone.run("clone", "--quiet", (await self.github.get_repo(repo)).clone_url, str(clone.path),
-                            cwd=Path(folder))
-            exists = bool((await clone.run("ls-remote", "--heads", "origin", branch)).strip())
-            await clone.run("checkout", "--quiet", *((branch,) if exists else ("-b", branch)))
+            clone = Workspace(Path(folder) / "clone", await self.github.git_token())
+            await clone.clone((await self.github.get_repo(repo)).clone_url)
+            exists = bool((await clone.git("ls-remote", "--heads", "origin", branch)).strip())
+            await clone.git("checkout", "--quiet", *((branch,) if exists else ("-b", branch)))
+            expected = await clone.head() if exists else ""
             await self.line(f"cloned {repo} on {branch}")
             await self.step("clone", f"{repo} on {branch}")
             stand_in_cli(prompt, clone.path)
@@ -173,9 +174,9 @@ class Runtime:
             test = await asyncio.create_subprocess_shell(fields.get("testCommand") or "true", cwd=clone.path,
                                                          env={"PATH": os.environ["PATH"]})
             await self.step("test", fields.get("testCommand", ""), "completed" if await test.wait() == 0 else "failed")
-            await clone.run("add", "--all")
-            await clone.run("commit", "--quiet", "-m", f"{fields['title']} (#{number})")
-            await clone.run("push", "--quiet", "origin", branch)
+            if await clone.commit_all(f"{fields['title']} (#{number})") is None:
+                raise RuntimeError("the coding CLI changed nothing")
+            await clone.push(branch, expected)
             await self.step("push", branch)
         pr_number = None
         if not exists:
@@ -208,27 +209,6 @@ class Runtime:
                                             f"hello.txt needs the line `{ASKED}`.")
             await self.step("review", "REQUEST_CHANGES")
         await self.complete(pr_number)
-
-
-class Git:
-    """git in one clone, authenticated by an installation token kept out of argv."""
-
-    def __init__(self, path: Path, token: str) -> None:
-        self.path = path
-        basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-        self.env = {"PATH": os.environ["PATH"], "HOME": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-                    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-                    "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}", "GIT_TERMINAL_PROMPT": "0",
-                    "GIT_AUTHOR_NAME": "runtime", "GIT_AUTHOR_EMAIL": "runtime@example.invalid",
-                    "GIT_COMMITTER_NAME": "runtime", "GIT_COMMITTER_EMAIL": "runtime@example.invalid"}
-
-    async def run(self, *args: str, cwd: Path | None = None) -> str:
-        process = await asyncio.create_subprocess_exec("git", *args, cwd=cwd or self.path, env=self.env,
-                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        output, _ = await process.communicate()
-        if process.returncode != 0:
-            raise RuntimeError(f"git {args[0]} failed: {output.decode(errors='replace')}")
-        return output.decode()
 
 
 def stand_in_cli(prompt: str, clone: Path) -> None:

@@ -51,24 +51,22 @@ class Conductor:
         (the run is then tried again later, never started unadmitted). An installation without the costs service
         (no route for the call: 404) caps nothing, as it announces no spent budget either.
         """
-        try:
-            response = await self.http.post("/api/budgets/reservations",
-                                            json={"run_id": run_id, "repo": repo, "number": number})
-        except httpx.HTTPError as error:
-            raise ConductorError(f"cannot reach the conductor to reserve run {run_id}: {error}; "
-                                 "check RIG_AGENT_CONDUCTOR_URL") from error
+        path = "/api/budgets/reservations"
+        response = await self._send(path, {"run_id": run_id, "repo": repo, "number": number})
         if response.status_code == 404:
             log.warning("no costs service behind %s: run %s starts without a budget", self.http.base_url, run_id)
             return None
         if response.status_code == 409:
             detail = response.json().get("detail", {})
             raise BudgetRefusedError(detail.get("reason", response.text) if isinstance(detail, dict) else detail)
-        if response.status_code >= 400:
-            raise ConductorError(f"/api/budgets/reservations answered {response.status_code}: {response.text[:300]}")
-        allowance = response.json().get("allowance_usd")
+        allowance = _answer(path, response).get("allowance_usd")
         return Decimal(str(allowance)) if allowance is not None else None
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return _answer(path, await self._send(path, body))
+
+    async def _send(self, path: str, body: Mapping[str, Any]) -> httpx.Response:
+        """POST `body`; ConductorError when the conductor cannot be reached or refuses the agent's token."""
         try:
             response = await self.http.post(path, json=body)
         except httpx.HTTPError as error:
@@ -77,11 +75,16 @@ class Conductor:
         if response.status_code in (401, 403):
             raise ConductorError(f"the conductor refused {path} ({response.status_code}: {response.text[:200]}); "
                                  "check RIG_AGENT_TOKEN's subject and scopes")
-        if response.status_code >= 400:
-            raise ConductorError(f"{path} answered {response.status_code}: {response.text[:300]}")
-        answer = response.json() if response.content else {}
-        return answer if isinstance(answer, dict) else {}
+        return response
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self.http.aclose()
+
+
+def _answer(path: str, response: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a successful answer; ConductorError for any other status."""
+    if response.status_code >= 400:
+        raise ConductorError(f"{path} answered {response.status_code}: {response.text[:300]}")
+    answer = response.json() if response.content else {}
+    return answer if isinstance(answer, dict) else {}

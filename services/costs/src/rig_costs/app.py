@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from rig_contracts import Names
 from rig_costs.api import api_router
-from rig_costs.budget_api import budget_router
+from rig_costs.budget_api import budget_router, caps_of
 from rig_costs.budgets import Budgets
 from rig_costs.domain import Pricing
 from rig_costs.handlers import costs_projection
@@ -27,13 +27,9 @@ if not MIGRATIONS.is_dir():  # running from the source tree
 def create_app(settings: CostsSettings | None = None) -> FastAPI:
     """The cost tracker app."""
     settings = settings or CostsSettings()
-    budgets = Budgets(_dollars(settings.costs_issue_budget_usd), _dollars(settings.costs_repo_day_budget_usd),
-                      Decimal(str(settings.costs_warn_fraction)))
+    caps = caps_of(settings)
+    budgets = Budgets(caps.issue_usd, caps.repo_day_usd, Decimal(str(settings.costs_warn_fraction)))
     projection = costs_projection(Names(settings.key_prefix), Pricing(), budgets)
     kit = ServiceKit("costs", settings, migrations=MIGRATIONS, projection=projection,
                      readers=[runlogs_reader], jobs=[retention_job(settings)])
     return service_app(kit, api_router(kit, settings), budget_router(kit, settings), title="rig-conductor costs")
-
-
-def _dollars(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from rig_contracts.payloads import Repo
+from rig_costs.domain import decimal_or_none
 from rig_costs.reservations import Ask, Caps, reserve
 from rig_costs.settings import CostsSettings
 from rig_identity import Principal
@@ -32,14 +33,11 @@ class ReservationAsk(BaseModel):
 
 def caps_of(settings: CostsSettings) -> Caps:
     """The caps the settings give."""
-    return Caps(run_usd=_dollars(settings.costs_run_budget_usd), issue_usd=_dollars(settings.costs_issue_budget_usd),
-                repo_day_usd=_dollars(settings.costs_repo_day_budget_usd),
-                day_usd=_dollars(settings.costs_day_budget_usd),
+    return Caps(run_usd=decimal_or_none(settings.costs_run_budget_usd),
+                issue_usd=decimal_or_none(settings.costs_issue_budget_usd),
+                repo_day_usd=decimal_or_none(settings.costs_repo_day_budget_usd),
+                day_usd=decimal_or_none(settings.costs_day_budget_usd),
                 estimate_usd=Decimal(str(settings.costs_run_estimate_usd)), ttl_s=settings.costs_reservation_ttl_s)
-
-
-def _dollars(value: float | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
 
 
 def budget_router(kit: ServiceKit, settings: CostsSettings) -> APIRouter:

@@ -97,18 +97,13 @@ def tightest(*caps: Decimal | None) -> Decimal | None:
     return min(present) if present else None
 
 
-_OPEN = ("r.expires_at > now() AND NOT EXISTS (SELECT 1 FROM runs f WHERE f.run_id = r.run_id "
-         "AND f.status <> 'running')")
 _HELD = ("SELECT coalesce(sum(greatest(r.amount_usd - coalesce(x.cost_usd, 0), 0)), 0) FROM reservations r "
-         f"LEFT JOIN runs x ON x.run_id = r.run_id WHERE {_OPEN}")
-_TODAY = "(r.created_at AT TIME ZONE 'UTC')::date = $2"
-_FIGURES = {  # per scope: spent, then held; $1 the scope's key (subject or repo_key), $2 the UTC day
-    "issue": ("SELECT coalesce(sum(cost_usd), 0) FROM runs WHERE subject = $1 AND $2::date IS NOT NULL",
-              f"{_HELD} AND r.subject = $1 AND $2::date IS NOT NULL"),
-    "repo_day": ("SELECT coalesce(sum(cost_usd), 0) FROM runs WHERE repo_key = $1 AND day = $2",
-                 f"{_HELD} AND r.repo_key = $1 AND {_TODAY}"),
-    "day": ("SELECT coalesce(sum(cost_usd), 0) FROM runs WHERE day = $2 AND $1::text IS NOT NULL",
-            f"{_HELD} AND {_TODAY} AND $1::text IS NOT NULL"),
+         "LEFT JOIN runs x ON x.run_id = r.run_id WHERE r.expires_at > now() AND NOT EXISTS (SELECT 1 FROM runs f "
+         "WHERE f.run_id = r.run_id AND f.status <> 'running')")
+_SCOPES = {  # per scope: the runs it sums, the reservations it sums (both over the same parameters)
+    "issue": ("subject = $1", "r.subject = $1"),
+    "repo_day": ("repo_key = $1 AND day = $2", "r.repo_key = $1 AND (r.created_at AT TIME ZONE 'UTC')::date = $2"),
+    "day": ("day = $1", "(r.created_at AT TIME ZONE 'UTC')::date = $1"),
 }
 
 
@@ -143,15 +138,18 @@ async def _scopes(conn: asyncpg.Connection, ask: Ask, caps: Caps) -> list[Scope]
     """The caps that apply to the ask (the file's caps tightening the settings'), with their figures."""
     own = await conn.fetchrow("SELECT issue_usd, day_usd FROM item_budgets WHERE subject = $1", ask.subject)
     today = datetime.now(UTC).date()
-    limits = {"issue": (tightest(caps.issue_usd, own and own["issue_usd"]), ask.subject, ask.subject),
-              "repo_day": (tightest(caps.repo_day_usd, own and own["day_usd"]), ask.repo.lower(),
-                           f"{ask.repo}@{today.isoformat()}"),
-              "day": (caps.day_usd, "", today.isoformat())}
+    limits: dict[str, tuple[Decimal | None, str, tuple[object, ...]]] = {
+        "issue": (tightest(caps.issue_usd, own and own["issue_usd"]), ask.subject, (ask.subject,)),
+        "repo_day": (tightest(caps.repo_day_usd, own and own["day_usd"]), f"{ask.repo}@{today.isoformat()}",
+                     (ask.repo.lower(), today)),
+        "day": (caps.day_usd, today.isoformat(), (today,)),
+    }
     scopes = []
-    for name, (limit, key, target) in limits.items():
+    for name, (limit, target, args) in limits.items():
         if limit is None:
             continue
-        spent_sql, held_sql = _FIGURES[name]
-        spent, held = await conn.fetchval(spent_sql, key, today), await conn.fetchval(held_sql, key, today)
+        runs, reserved = _SCOPES[name]
+        spent = await conn.fetchval(f"SELECT coalesce(sum(cost_usd), 0) FROM runs WHERE {runs}", *args)
+        held = await conn.fetchval(f"{_HELD} AND {reserved}", *args)
         scopes.append(Scope(name, target, limit, Decimal(spent), Decimal(held)))
     return scopes
