@@ -141,6 +141,13 @@ class Flow:
             "method": "PUT", "path": f"/repos/{REPO}/pulls/{pr}/merge", "limit": 1000})
         return list(answer.json())
 
+    async def merged_calls(self, pr: int) -> list[dict[str, Any]]:
+        """The merge calls of a PR known merged: its MERGED webhook may leave the sandbox before the call's answer
+        is journaled (the journal lists a request once answered, GitHub sends webhooks on its own time), so wait
+        for at least one."""
+        return await eventually(lambda: self.merge_calls(pr), within_s=30, what=f"the merge call of #{pr}",
+                                every_s=0.1)
+
 
 async def open_pr(flow: Flow, roles: Roles, branch: str) -> tuple[int, int, str]:
     """An issue and a PR from the dev App that closes it; (issue, PR, head) once ingest linked them."""

@@ -53,7 +53,7 @@ async def test_a_merger_killed_at_each_fault_point_and_restarted_merges_once(
         await f.merger.start()
         await settled(f.sandbox, roles.conductor, within_s=60)
         for issue, pr in items:
-            assert len(await f.merge_calls(pr)) == 1, f"#{pr} merged by one call"
+            assert len(await f.merged_calls(pr)) == 1, f"#{pr} merged by one call"
             assert len(await f.of("MERGE_REQUESTED", pr_number=pr)) == 1
             assert len(await f.of("MERGED", pr_number=pr)) == 1
             assert len(await f.of("ISSUE_DONE", number=issue)) == 1

@@ -80,7 +80,7 @@ async def test_merges_once_what_was_approved_and_green_and_holds_the_rest(
         await settled(f.sandbox, roles.conductor, within_s=60)
         await f.seen("ISSUE_DONE", pr_number=held)
         for number in (pr, held):
-            assert len(await f.merge_calls(number)) == 1
+            assert len(await f.merged_calls(number)) == 1
             assert len(await f.of("MERGED", pr_number=number)) == 1
             assert len(await f.of("ISSUE_DONE", pr_number=number)) == 1
             assert len(await f.of("MERGE_REQUESTED", pr_number=number)) == 1

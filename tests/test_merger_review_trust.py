@@ -41,7 +41,7 @@ async def test_an_outsiders_approval_never_merges_and_every_required_check_must_
         # review-e's approval of the same head is the one that counts.
         await roles.review.create_review(REPO, pr, sha, "APPROVE", "Good.")
         await f.seen("MERGED", pr_number=pr)
-        assert len(await f.merge_calls(pr)) == 1
+        assert len(await f.merged_calls(pr)) == 1
 
         # Branch protection requires `e2e`, the setting `ci`: the quick `ci` alone, green, merges nothing.
         answer = await f.sandbox.control.patch(f"/_sandbox/repos/{REPO}", json={"required_checks": ["e2e"]})
@@ -58,4 +58,4 @@ async def test_an_outsiders_approval_never_merges_and_every_required_check_must_
         assert await f.merge_calls(slow) == []
         await f.sandbox.post(f"/repos/{REPO}/check-runs", {"ref": slow_sha, "name": "e2e", "conclusion": "success"})
         await f.seen("MERGED", pr_number=slow)
-        assert len(await f.merge_calls(slow)) == 1
+        assert len(await f.merged_calls(slow)) == 1
